@@ -1,0 +1,139 @@
+//! The one error type every step answers with: the contract's §3 table, readable from
+//! the `match`es below.
+
+use std::borrow::Cow;
+
+use crate::model::{FlowType, ValidationType};
+
+pub const TYPE_MESSAGE: &str = "type must be one of: [validation,login,onboarding,oneTimeLink]";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    #[error("no authorization token")]
+    NoToken,
+    #[error("token expired")]
+    TokenExpired,
+    #[error("invalid token")]
+    InvalidToken,
+    #[error("invalid JSON: {0}")]
+    InvalidJson(String),
+    /// Every field error of one request, in a stable order.
+    #[error("invalid fields: {}", .0.join(". "))]
+    Fields(Vec<String>),
+    #[error("idempotency key reused with another body")]
+    IdempotencyKeyReused,
+    #[error("project or flow not found or disabled")]
+    ProjectNotFound,
+    #[error("type {requested:?} does not match flow type {flow:?}")]
+    TypeMismatch {
+        requested: ValidationType,
+        flow: FlowType,
+    },
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("no route for {0}")]
+    RouteNotFound(String),
+    #[error("service unavailable")]
+    ServiceUnavailable,
+    #[error("internal error")]
+    Internal,
+}
+
+impl ApiError {
+    pub fn fields(message: impl Into<String>) -> Self {
+        Self::Fields(vec![message.into()])
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::NoToken | Self::TokenExpired | Self::InvalidToken => 401,
+            Self::InvalidJson(_) => 400,
+            Self::Fields(_) | Self::IdempotencyKeyReused | Self::TypeMismatch { .. } => 409,
+            Self::ProjectNotFound | Self::RouteNotFound(_) => 404,
+            Self::UnsupportedMediaType => 415,
+            Self::PayloadTooLarge => 413,
+            Self::MethodNotAllowed => 405,
+            Self::ServiceUnavailable => 503,
+            Self::Internal => 500,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NoToken | Self::InvalidToken => "InvalidCredentials",
+            Self::TokenExpired => "Unauthorized",
+            Self::InvalidJson(_) => "InvalidContent",
+            Self::Fields(_) => "MissingParameter",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::ProjectNotFound => "Project_not_found_or_featured_disabled",
+            Self::TypeMismatch { .. } => "InvalidArgument",
+            Self::UnsupportedMediaType => "UnsupportedMediaType",
+            Self::PayloadTooLarge => "PayloadTooLarge",
+            Self::MethodNotAllowed => "MethodNotAllowed",
+            Self::RouteNotFound(_) => "ResourceNotFound",
+            Self::ServiceUnavailable => "ServiceUnavailable",
+            Self::Internal => "InternalServer",
+        }
+    }
+
+    pub fn message(&self) -> Cow<'static, str> {
+        match self {
+            Self::NoToken => "No authorization token was found".into(),
+            Self::TokenExpired => "The token has expired".into(),
+            Self::InvalidToken => "invalid token".into(),
+            Self::InvalidJson(reason) => format!("Invalid JSON: {reason}").into(),
+            Self::Fields(errors) => errors.join(". ").into(),
+            Self::IdempotencyKeyReused => "409:idempotency_key_reused".into(),
+            Self::ProjectNotFound => "404:Project_not_found_or_featured_disabled".into(),
+            Self::TypeMismatch { requested, flow } => format!(
+                "type {} does not match project flow type {}",
+                requested.as_str(),
+                flow.as_str()
+            )
+            .into(),
+            Self::UnsupportedMediaType => "Content-Type must be application/json".into(),
+            Self::PayloadTooLarge => "body must be at most 16384 bytes".into(),
+            Self::MethodNotAllowed => "only POST is allowed on this path".into(),
+            Self::RouteNotFound(path) => format!("{path} does not exist").into(),
+            Self::ServiceUnavailable => "503:service_unavailable".into(),
+            Self::Internal => "500:internal_error".into(),
+        }
+    }
+
+    /// The body: `{"code": ..., "message": ...}`.
+    pub fn body(&self) -> String {
+        serde_json::json!({ "code": self.code(), "message": self.message() }).to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_errors_are_joined() {
+        let e = ApiError::Fields(vec!["missing project".into(), TYPE_MESSAGE.into()]);
+        assert_eq!(e.status(), 409);
+        assert_eq!(
+            e.body(),
+            r#"{"code":"MissingParameter","message":"missing project. type must be one of: [validation,login,onboarding,oneTimeLink]"}"#
+        );
+    }
+
+    #[test]
+    fn type_mismatch_message() {
+        let e = ApiError::TypeMismatch {
+            requested: ValidationType::Login,
+            flow: FlowType::Onboarding,
+        };
+        assert_eq!(
+            e.message(),
+            "type login does not match project flow type onboarding"
+        );
+        assert_eq!((e.status(), e.code()), (409, "InvalidArgument"));
+    }
+}

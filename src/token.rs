@@ -1,0 +1,75 @@
+//! The session token returned with a new validation.
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{BiometricValidation, LivenessSession, ObjectId, ValidationType};
+
+/// `aud` of every session token; client tokens carrying it are refused.
+pub const SESSION_AUDIENCE: &str = "liveness";
+
+/// Claims in a fixed order, so that the same session always signs to the same token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionClaims {
+    pub sub: ObjectId,
+    #[serde(rename = "livenessSession")]
+    pub liveness_session: ObjectId,
+    #[serde(rename = "biometricValidation")]
+    pub biometric_validation: ObjectId,
+    pub client: ObjectId,
+    pub project: ObjectId,
+    #[serde(rename = "projectFlow")]
+    pub project_flow: ObjectId,
+    #[serde(rename = "type")]
+    pub kind: ValidationType,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+impl SessionClaims {
+    pub fn new(session: &LivenessSession, validation: &BiometricValidation, issuer: &str) -> Self {
+        Self {
+            sub: session.id,
+            liveness_session: session.id,
+            biometric_validation: validation.id,
+            client: session.client,
+            project: session.project,
+            project_flow: session.project_flow,
+            kind: validation.kind,
+            iss: issuer.to_owned(),
+            aud: SESSION_AUDIENCE.to_owned(),
+            iat: session.activated_at.unix_seconds(),
+            exp: session.expires_at.unix_seconds(),
+        }
+    }
+}
+
+pub struct SessionSigner {
+    key: EncodingKey,
+    header: Header,
+    issuer: String,
+}
+
+impl SessionSigner {
+    pub fn new(session_token_secret: &[u8], issuer: String) -> Self {
+        Self {
+            key: EncodingKey::from_secret(session_token_secret),
+            header: Header::new(Algorithm::HS256),
+            issuer,
+        }
+    }
+
+    pub fn sign(
+        &self,
+        session: &LivenessSession,
+        validation: &BiometricValidation,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
+        jsonwebtoken::encode(
+            &self.header,
+            &SessionClaims::new(session, validation, &self.issuer),
+            &self.key,
+        )
+    }
+}
