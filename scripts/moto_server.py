@@ -1,0 +1,45 @@
+"""A moto DynamoDB server on loopback, single-threaded.
+
+Single-threaded because moto's threaded server does not make TransactWriteItems atomic
+under concurrent requests; DynamoDB does, and the tests rely on it.
+
+    python scripts/moto_server.py [--port N] [--exit-on-stdin-eof]
+
+Prints "PORT <n>" once listening. With --exit-on-stdin-eof it stops when its standard
+input closes, so a test process that dies never leaves a server behind.
+"""
+
+import argparse
+import os
+import sys
+import threading
+
+from moto.server import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import make_server
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--exit-on-stdin-eof", action="store_true")
+    args = parser.parse_args()
+
+    app = DomainDispatcherApplication(create_backend_app)
+    server = make_server(args.host, args.port, app, threaded=False)
+    print(f"PORT {server.socket.getsockname()[1]}", flush=True)
+
+    if args.exit_on_stdin_eof:
+        def watch() -> None:
+            sys.stdin.read()
+            os._exit(0)
+
+        threading.Thread(target=watch, daemon=True).start()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

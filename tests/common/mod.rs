@@ -1,0 +1,354 @@
+//! Shared harness: a real moto server (started once per test binary), a fresh table per
+//! test, the demo data, client tokens and API Gateway events.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use biometric_validations::model::{
+    Clock, FlowStatus, FlowType, IdSource, ObjectId, Project, ProjectFlow, RandomIds, SystemClock,
+    Timestamp,
+};
+use biometric_validations::store::{self, Store};
+use biometric_validations::{App, Config};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use lambda_http::{Body, Request, Response};
+use serde_json::{Value, json};
+
+/// The documented local test secrets (README, events/, env.json). Never use them on AWS.
+pub const CLIENT_SECRET: &str = "local-client-token-secret-0123456789abcdef";
+pub const SESSION_SECRET: &str = "local-session-token-secret-0123456789abcdef";
+pub const APP_BASE_URL: &str = "https://app.verifik.co";
+
+pub const CLIENT: &str = "613375a1eab2fe08527f81e2";
+pub const OTHER_CLIENT: &str = "613375a1eab2fe08527f81e9";
+pub const PROJECT: &str = "66df5bf5c4d855fb0bdf5da2";
+pub const LOGIN_FLOW: &str = "66df5c22c4d855fb0bdf5da9";
+pub const ONBOARDING_FLOW: &str = "66df5c22c4d855fb0bdf5daa";
+pub const COLLECTION: &str = "66df5bf5c4d855fb0bdf5da4";
+pub const COLLECTION_CODE: &str = "d29fe454-3ecc-4f58-8666-4021ac575d9c";
+
+pub const SEED_BODY: &str = r#"{"project":"66df5bf5c4d855fb0bdf5da2","projectFlow":"66df5c22c4d855fb0bdf5da9","identifier":"03da12fba","type":"login"}"#;
+
+pub fn id(s: &str) -> ObjectId {
+    ObjectId::parse(s).expect("test id")
+}
+
+struct Moto {
+    endpoint: String,
+    _child: Child,
+    // Held open: the server exits when this test process ends and the pipe closes.
+    _stdin: ChildStdin,
+}
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("MOTO_PYTHON") {
+        return PathBuf::from(p);
+    }
+    repo().join(".venv/bin/python")
+}
+
+const INSTALL_HINT: &str = "moto is not installed. Run `make test` (it creates .venv with moto[server]), \
+     or `python3 -m venv .venv && .venv/bin/pip install 'moto[server]'`, or set MOTO_PYTHON to a Python that has moto.";
+
+/// The endpoint of this test binary's moto server, started on first use.
+pub fn moto_endpoint() -> &'static str {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    &MOTO
+        .get_or_init(|| {
+            let python = python();
+            assert!(
+                python.exists(),
+                "{} not found. {INSTALL_HINT}",
+                python.display()
+            );
+            let mut child = Command::new(&python)
+                .arg(repo().join("scripts/moto_server.py"))
+                .arg("--exit-on-stdin-eof")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| {
+                    panic!("cannot start {}: {e}. {INSTALL_HINT}", python.display())
+                });
+            let mut line = String::new();
+            BufReader::new(child.stdout.take().expect("stdout"))
+                .read_line(&mut line)
+                .expect("read moto's port");
+            let port = line
+                .strip_prefix("PORT ")
+                .map(str::trim)
+                .unwrap_or_else(|| panic!("moto did not start (said {line:?}). {INSTALL_HINT}"));
+            Moto {
+                endpoint: format!("http://127.0.0.1:{port}"),
+                _stdin: child.stdin.take().expect("stdin"),
+                _child: child,
+            }
+        })
+        .endpoint
+}
+
+pub fn config(table: &str) -> Config {
+    let vars = HashMap::from([
+        ("TABLE_NAME", table.to_owned()),
+        ("CLIENT_TOKEN_SECRET", CLIENT_SECRET.to_owned()),
+        ("SESSION_TOKEN_SECRET", SESSION_SECRET.to_owned()),
+        ("APP_BASE_URL", APP_BASE_URL.to_owned()),
+    ]);
+    Config::from_lookup(|k| vars.get(k).cloned()).expect("test config")
+}
+
+pub struct TestEnv {
+    pub app: Arc<App>,
+    pub store: Store,
+    pub table: String,
+}
+
+fn fresh_table() -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "bv-test-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+impl TestEnv {
+    /// A fresh table with the demo data, the system clock and random ids.
+    pub async fn new() -> Self {
+        Self::with_parts(Arc::new(SystemClock), Arc::new(RandomIds::new())).await
+    }
+
+    pub async fn with_parts(clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>) -> Self {
+        let table = fresh_table();
+        let client = store::local_client(moto_endpoint());
+        let store = Store::new(client.clone(), table.clone());
+        store.create_table().await.expect("create table");
+        seed(&store).await;
+        let app = Arc::new(App::with_parts(&config(&table), client, clock, ids));
+        Self { app, store, table }
+    }
+
+    pub async fn call(&self, event: Value) -> Reply {
+        call(&self.app, event).await
+    }
+
+    /// Every item of the table, as JSON-ish maps.
+    pub async fn scan(&self) -> Vec<HashMap<String, AttributeValue>> {
+        let out = self
+            .store
+            .client()
+            .scan()
+            .table_name(&self.table)
+            .send()
+            .await
+            .expect("scan");
+        out.items.unwrap_or_default()
+    }
+
+    /// Items whose `pk` starts with `prefix`.
+    pub async fn items(&self, prefix: &str) -> Vec<HashMap<String, AttributeValue>> {
+        self.scan()
+            .await
+            .into_iter()
+            .filter(|i| s(i, "pk").starts_with(prefix))
+            .collect()
+    }
+}
+
+pub fn s(item: &HashMap<String, AttributeValue>, key: &str) -> String {
+    match item.get(key) {
+        Some(AttributeValue::S(v)) => v.clone(),
+        Some(AttributeValue::N(v)) => v.clone(),
+        other => panic!("{key}: {other:?}"),
+    }
+}
+
+/// The demo data: a client with one project and an active login and onboarding flow.
+pub async fn seed(store: &Store) {
+    store
+        .put_project(&Project {
+            id: id(PROJECT),
+            client: id(CLIENT),
+            name: "Demo project".into(),
+            assigned_collection: Some(id(COLLECTION)),
+            collection_code: Some(COLLECTION_CODE.into()),
+        })
+        .await
+        .expect("put project");
+    for (flow, kind) in [
+        (LOGIN_FLOW, FlowType::Login),
+        (ONBOARDING_FLOW, FlowType::Onboarding),
+    ] {
+        store
+            .put_flow(&flow_of(PROJECT, flow, kind, FlowStatus::Active))
+            .await
+            .expect("put flow");
+    }
+}
+
+pub fn flow_of(project: &str, flow: &str, kind: FlowType, status: FlowStatus) -> ProjectFlow {
+    ProjectFlow {
+        id: id(flow),
+        project: id(project),
+        kind,
+        status,
+        face_liveness: true,
+        requires_2fa: false,
+        redirect_url: None,
+    }
+}
+
+pub fn now_secs() -> i64 {
+    SystemClock.now().unix_seconds()
+}
+
+pub fn sign(claims: &Value, secret: &str) -> String {
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+/// A valid client token for `client`, an hour long.
+pub fn token_for(client: &str) -> String {
+    sign(
+        &json!({ "clientId": client, "exp": now_secs() + 3600 }),
+        CLIENT_SECRET,
+    )
+}
+
+pub fn bearer() -> String {
+    format!("Bearer {}", token_for(CLIENT))
+}
+
+/// An API Gateway HTTP API (payload 2.0) event.
+pub fn event(method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Value {
+    let headers: serde_json::Map<String, Value> = headers
+        .iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), Value::String((*v).to_owned())))
+        .collect();
+    json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "api-id",
+            "domainName": "api.example.com",
+            "domainPrefix": "api",
+            "http": { "method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1", "userAgent": "tests" },
+            "requestId": "test-request",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "12/Sep/2024:17:26:26 +0000",
+            "timeEpoch": 1726161986954i64
+        },
+        "body": body,
+        "isBase64Encoded": false
+    })
+}
+
+/// The seed's request, authenticated, with `extra` headers.
+pub fn post(body: &str, extra: &[(&str, &str)]) -> Value {
+    let auth = bearer();
+    let mut headers = vec![
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+    ];
+    headers.extend_from_slice(extra);
+    event("POST", "/v2/biometric-validations", &headers, Some(body))
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: lambda_http::http::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts an error in the contract's shape.
+    pub fn assert_error(&self, status: u16, code: &str, message: &str) {
+        assert_eq!(
+            (self.status, self.json()),
+            (status, json!({ "code": code, "message": message })),
+            "body: {}",
+            self.body
+        );
+        assert_eq!(self.header("content-type"), Some("application/json"));
+    }
+}
+
+/// Sends an event through the real event conversion and the real handler.
+pub async fn call(app: &App, event: Value) -> Reply {
+    let req: Request =
+        lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event");
+    into_reply(app.handle(req).await)
+}
+
+pub fn into_reply(resp: Response<Body>) -> Reply {
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = match resp.into_body() {
+        Body::Text(t) => t,
+        Body::Binary(b) => String::from_utf8(b).expect("utf-8 body"),
+        Body::Empty => String::new(),
+        _ => panic!("unexpected body kind"),
+    };
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// Ids handed out in the order given (then fresh random ones).
+pub struct ScriptedIds {
+    next: Mutex<Vec<ObjectId>>,
+    fallback: RandomIds,
+}
+
+impl ScriptedIds {
+    pub fn new(ids: &[&str]) -> Self {
+        Self {
+            next: Mutex::new(ids.iter().rev().map(|s| id(s)).collect()),
+            fallback: RandomIds::new(),
+        }
+    }
+}
+
+impl IdSource for ScriptedIds {
+    fn next_id(&self, seconds: u32) -> ObjectId {
+        self.next
+            .lock()
+            .unwrap()
+            .pop()
+            .unwrap_or_else(|| self.fallback.next_id(seconds))
+    }
+}
+
+pub fn ts(s: &str) -> Timestamp {
+    Timestamp::parse(s).expect("timestamp")
+}
