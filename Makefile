@@ -1,0 +1,15 @@
+# The two commands of the README, and the checks CI runs.
+.PHONY: run test lint ci
+
+run:   ## Run the function locally against moto, seeded, and print a working curl.
+	scripts/run.sh
+
+test:  ## Run every test (installs what it needs into .venv first).
+	scripts/test.sh
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+
+ci:
+	bash .ci/run
