@@ -15,7 +15,7 @@ use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::idempotency::{self, KEY_RULE};
-use crate::model::{Clock, IdSource, ObjectId, RandomIds, SystemClock};
+use crate::model::{Clock, IdSource, ObjectId, RandomIds, SystemClock, Timestamp};
 use crate::request::{self, CreateRequest};
 use crate::service::{Created, Service};
 use crate::store::Store;
@@ -108,6 +108,33 @@ impl App {
     }
 
     async fn answer(&self, req: &Request, trace: &mut Trace) -> Result<Created, ApiError> {
+        let now = self.clock.now();
+        let admitted = self.admit(req, now, trace)?;
+        let created = self
+            .service
+            .create(
+                admitted.client,
+                &admitted.request,
+                admitted.key.as_deref(),
+                now,
+            )
+            .await?;
+        trace.created = Some((created.liveness_session, created.biometric_validation));
+        Ok(created)
+    }
+
+    /// Every check that needs no storage, in the contract's order: path, method, body
+    /// size, authentication, content type, JSON and fields. Pure: safe to fuzz.
+    pub fn check(&self, req: &Request, now: Timestamp) -> Result<Admitted, ApiError> {
+        self.admit(req, now, &mut Trace::default())
+    }
+
+    fn admit(
+        &self,
+        req: &Request,
+        now: Timestamp,
+        trace: &mut Trace,
+    ) -> Result<Admitted, ApiError> {
         let path = route_path(req);
         if path != ROUTE {
             return Err(ApiError::RouteNotFound(path.to_owned()));
@@ -119,7 +146,6 @@ impl App {
         if body.len() > MAX_BODY_BYTES {
             return Err(ApiError::PayloadTooLarge);
         }
-        let now = self.clock.now();
         let authorization = req
             .headers()
             .get_all(header::AUTHORIZATION)
@@ -130,10 +156,20 @@ impl App {
         check_content_type(req.headers())?;
         let (request, key) = parse(body, req.headers(), now)?;
         trace.project = Some(request.project);
-        let created = self.service.create(client, &request, key, now).await?;
-        trace.created = Some((created.liveness_session, created.biometric_validation));
-        Ok(created)
+        Ok(Admitted {
+            client,
+            request,
+            key: key.map(str::to_owned),
+        })
     }
+}
+
+/// A request that passed every check before storage.
+#[derive(Debug)]
+pub struct Admitted {
+    pub client: ObjectId,
+    pub request: CreateRequest,
+    pub key: Option<String>,
 }
 
 /// The request's path without the API stage that REST APIs and named HTTP API stages
@@ -196,7 +232,7 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
 fn parse<'h>(
     body: &[u8],
     headers: &'h HeaderMap,
-    now: crate::model::Timestamp,
+    now: Timestamp,
 ) -> Result<(CreateRequest, Option<&'h str>), ApiError> {
     let mut keys = headers.get_all(IDEMPOTENCY_KEY).iter();
     let key = match (keys.next(), keys.next()) {

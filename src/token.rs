@@ -1,6 +1,6 @@
 //! The session token returned with a new validation.
 
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{BiometricValidation, LivenessSession, ObjectId, ValidationType};
@@ -50,6 +50,32 @@ pub struct SessionSigner {
     key: EncodingKey,
     header: Header,
     issuer: String,
+}
+
+/// Verifies session tokens, for the services that consume them (the liveness app's
+/// back end): HS256 only, `aud` must be `liveness`, `iss` ours, `exp` in the future.
+/// A client token never passes: other secret, no `aud`.
+pub struct SessionVerifier {
+    key: DecodingKey,
+    validation: Validation,
+}
+
+impl SessionVerifier {
+    pub fn new(session_token_secret: &[u8], issuer: &str) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_audience(&[SESSION_AUDIENCE]);
+        validation.set_issuer(&[issuer]);
+        validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
+        validation.leeway = 0;
+        Self {
+            key: DecodingKey::from_secret(session_token_secret),
+            validation,
+        }
+    }
+
+    pub fn verify(&self, token: &str) -> Result<SessionClaims, jsonwebtoken::errors::Error> {
+        jsonwebtoken::decode::<SessionClaims>(token, &self.key, &self.validation).map(|d| d.claims)
+    }
 }
 
 impl SessionSigner {
