@@ -153,6 +153,23 @@ impl Service {
             Err(CreateError::Conflict) => Err(ApiError::ServiceUnavailable),
             Err(CreateError::IdempotencyKeyTaken(None)) => Err(ApiError::Internal),
             Err(CreateError::ItemExists) => {
+                // An SDK retry after an attempt whose answer was lost finds the items that
+                // attempt wrote: the transaction is all or nothing, so the pair is ours.
+                if self
+                    .store
+                    .liveness_session(session.id)
+                    .await
+                    .map_err(store_error)?
+                    .as_ref()
+                    == Some(&session)
+                {
+                    return Ok(Created {
+                        body: render(&session, &validation, &token)?,
+                        replayed: false,
+                        liveness_session: session.id,
+                        biometric_validation: validation.id,
+                    });
+                }
                 tracing::error!(liveness_session = %session.id, biometric_validation = %validation.id, "an item with a new id already exists");
                 Err(ApiError::Internal)
             }

@@ -278,11 +278,26 @@ impl Store {
         &self,
         pk: &str,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        self.get((pk.to_owned(), IDEMPOTENCY_SK.to_owned())).await
+    }
+
+    /// Reads a liveness session (consistently).
+    pub async fn liveness_session(
+        &self,
+        id: ObjectId,
+    ) -> Result<Option<LivenessSession>, StoreError> {
+        self.get(session_key(id)).await
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        k: (String, String),
+    ) -> Result<Option<T>, StoreError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(key((pk.to_owned(), IDEMPOTENCY_SK.to_owned()))))
+            .set_key(Some(key(k)))
             .consistent_read(true)
             .send()
             .await
@@ -474,16 +489,7 @@ impl Store {
     }
 
     pub async fn project(&self, id: ObjectId) -> Result<Option<Project>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(project_key(id))))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| classify(&e))?;
-        out.item.map(from_item).transpose()
+        self.get(project_key(id)).await
     }
 
     async fn put(&self, item: Item) -> Result<(), StoreError> {

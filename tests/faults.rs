@@ -1,0 +1,206 @@
+//! DynamoDB misbehaving: every fault gets the contract's 503/500 or a 200 after a retry,
+//! within the function's timeout, and the table never holds half a write.
+
+mod common;
+#[path = "common/proxy.rs"]
+mod proxy;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use biometric_validations::App;
+use biometric_validations::model::{RandomIds, SystemClock};
+use biometric_validations::store::{self, MAX_ATTEMPTS};
+use common::*;
+use proxy::Fault;
+
+/// The function's timeout in template.yaml.
+const FUNCTION_TIMEOUT: Duration = Duration::from_secs(10);
+const WRITE: &str = "TransactWriteItems";
+const READ: &str = "BatchGetItem";
+
+struct Faulty {
+    env: TestEnv,
+    app: App,
+    proxy: proxy::Proxy,
+}
+
+async fn faulty() -> Faulty {
+    let env = TestEnv::new().await;
+    let proxy = proxy::start(moto_endpoint().trim_start_matches("http://").to_owned()).await;
+    let app = App::with_parts(
+        &config(&env.table),
+        store::local_client(&proxy.endpoint),
+        Arc::new(SystemClock),
+        Arc::new(RandomIds::new()),
+    );
+    Faulty { env, app, proxy }
+}
+
+impl Faulty {
+    /// Sends the seed's request; checks the time bound and that the table is whole.
+    async fn send(&self, extra: &[(&str, &str)]) -> Reply {
+        let started = Instant::now();
+        let reply = call(&self.app, post(SEED_BODY, extra)).await;
+        assert!(
+            started.elapsed() < FUNCTION_TIMEOUT,
+            "answered after {:?}",
+            started.elapsed()
+        );
+        self.assert_whole(&reply).await;
+        reply
+    }
+
+    /// Sessions and validations come in pairs; a 200's pair is stored.
+    async fn assert_whole(&self, reply: &Reply) {
+        let sessions = self.env.items("LIVENESS_SESSION#").await;
+        let validations = self.env.items("BIOMETRIC_VALIDATION#").await;
+        assert_eq!(sessions.len(), validations.len(), "half a write");
+        for v in &validations {
+            let sid = s(v, "livenessSession");
+            assert!(
+                sessions.iter().any(|x| s(x, "_id") == sid),
+                "validation without its session"
+            );
+        }
+        if reply.status == 200 {
+            let sid = reply.json()["data"]["livenessSession"]["_id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let vid = reply.json()["data"]["biometricValidation"]["_id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            assert!(
+                sessions.iter().any(|x| s(x, "_id") == sid),
+                "a 200 whose session is not stored"
+            );
+            assert!(
+                validations.iter().any(|x| s(x, "_id") == vid),
+                "a 200 whose validation is not stored"
+            );
+        }
+    }
+
+    async fn pairs(&self) -> usize {
+        self.env.items("LIVENESS_SESSION#").await.len()
+    }
+}
+
+fn assert_unavailable(reply: &Reply) {
+    reply.assert_error(503, "ServiceUnavailable", "503:service_unavailable");
+    assert_eq!(reply.header("retry-after"), Some("1"));
+}
+
+#[tokio::test]
+async fn transient_write_faults_are_retried_to_a_200() {
+    for fault in [
+        Fault::ProvisionedThroughputExceeded,
+        Fault::Throttling,
+        Fault::InternalServerError,
+    ] {
+        let f = faulty().await;
+        f.proxy.script.push(WRITE, fault, MAX_ATTEMPTS as usize - 1);
+        let reply = f.send(&[]).await;
+        assert_eq!(reply.status, 200, "{fault:?}: {}", reply.body);
+        assert_eq!(
+            f.proxy.script.remaining(),
+            0,
+            "{fault:?}: every injected fault was met"
+        );
+        assert_eq!(f.pairs().await, 1);
+    }
+}
+
+#[tokio::test]
+async fn persistent_faults_answer_503_and_write_nothing() {
+    for (op, fault) in [
+        (WRITE, Fault::ProvisionedThroughputExceeded),
+        (WRITE, Fault::Throttling),
+        (WRITE, Fault::InternalServerError),
+        (READ, Fault::ProvisionedThroughputExceeded),
+        (READ, Fault::InternalServerError),
+    ] {
+        let f = faulty().await;
+        f.proxy.script.push(op, fault, 10);
+        let reply = f.send(&[]).await;
+        assert_unavailable(&reply);
+        // Bounded: exactly MAX_ATTEMPTS tries of the failing call.
+        assert_eq!(
+            10 - f.proxy.script.remaining(),
+            MAX_ATTEMPTS as usize,
+            "{op} {fault:?}"
+        );
+        assert_eq!(f.pairs().await, 0);
+    }
+}
+
+#[tokio::test]
+async fn a_transaction_conflict_answers_503_and_writes_nothing() {
+    for key in [None, Some("conflict-key")] {
+        let f = faulty().await;
+        f.proxy.script.push(WRITE, Fault::TransactionConflict, 1);
+        let extra: Vec<(&str, &str)> = key.iter().map(|k| ("idempotency-key", *k)).collect();
+        let reply = f.send(&extra).await;
+        assert_unavailable(&reply);
+        assert_eq!(f.pairs().await, 0);
+        assert!(f.env.items("IDEMPOTENCY#").await.is_empty());
+        // The client's retry succeeds.
+        assert_eq!(f.send(&extra).await.status, 200);
+    }
+}
+
+#[tokio::test]
+async fn stalls_past_the_attempt_timeout() {
+    let stall = store::ATTEMPT_TIMEOUT + Duration::from_millis(500);
+    // One stalled attempt: the retry answers.
+    let f = faulty().await;
+    f.proxy.script.push(READ, Fault::Stall(stall), 1);
+    assert_eq!(f.send(&[]).await.status, 200);
+    // Every attempt stalls: the operation timeout answers 503, long before the function's.
+    for op in [READ, WRITE] {
+        let f = faulty().await;
+        f.proxy
+            .script
+            .push(op, Fault::Stall(Duration::from_secs(30)), 10);
+        let started = Instant::now();
+        let reply = f.send(&[]).await;
+        assert_unavailable(&reply);
+        assert!(
+            started.elapsed() < store::OPERATION_TIMEOUT + Duration::from_secs(1),
+            "{op}: {:?}",
+            started.elapsed()
+        );
+        assert_eq!(f.pairs().await, 0);
+    }
+}
+
+#[tokio::test]
+async fn a_connection_dropped_after_the_write_never_leaves_half_a_write() {
+    for key in [None, Some("dropped-key")] {
+        let f = faulty().await;
+        f.proxy.script.push(WRITE, Fault::DropMidResponse, 1);
+        let extra: Vec<(&str, &str)> = key.iter().map(|k| ("idempotency-key", *k)).collect();
+        let reply = f.send(&extra).await;
+        // The write happened; the answer was lost. The retry finds its own items.
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let seen = f.proxy.requests.lock().unwrap().clone();
+        assert_eq!(
+            seen.iter().filter(|r| r.contains(WRITE)).count(),
+            2,
+            "the write was retried: {seen:?}"
+        );
+        assert_eq!(
+            f.pairs().await,
+            1,
+            "the dropped attempt's pair is stored whole, once"
+        );
+        if let Some(k) = key {
+            // With a key, asking again replays the stored pair: no second pair.
+            let again = f.send(&[("idempotency-key", k)]).await;
+            assert_eq!(again.status, 200, "{}", again.body);
+            assert_eq!(f.pairs().await, 1);
+        }
+    }
+}
