@@ -1,5 +1,5 @@
 # The two commands of the README, and the checks CI runs.
-.PHONY: run test lint ci
+.PHONY: run test lint ci load
 
 run:   ## Run the function locally against moto, seeded, and print a working curl.
 	scripts/run.sh
@@ -13,3 +13,6 @@ lint:
 
 ci:
 	bash .ci/run
+
+load:  ## The full load test: 1000 requests from 32 tasks (make test runs 200).
+	LOAD_REQUESTS=1000 scripts/test.sh --test load -- --nocapture

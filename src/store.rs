@@ -148,13 +148,19 @@ pub async fn client_from_env(endpoint: Option<&str>) -> Client {
 
 /// A client for a local server with dummy credentials (tests, benchmarks).
 pub fn local_client(endpoint: &str) -> Client {
+    local_client_with_timeouts(endpoint, timeout_config())
+}
+
+/// As `local_client`, with other timeouts: a single-threaded emulator under heavy
+/// concurrency queues requests for far longer than DynamoDB ever answers.
+pub fn local_client_with_timeouts(endpoint: &str, timeouts: TimeoutConfig) -> Client {
     let config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "local"))
         .endpoint_url(endpoint)
         .retry_config(retry_config())
-        .timeout_config(timeout_config())
+        .timeout_config(timeouts)
         .build();
     Client::from_conf(config)
 }

@@ -838,6 +838,10 @@ async fn a_panic_while_handling_becomes_a_500_and_the_next_request_is_served() {
         "500:internal_error",
     );
     // The same instance keeps answering: the panic is caught per request.
-    call(&broken, post(SEED_BODY, &[])).await.assert_error(500, "InternalServer", "500:internal_error");
+    call(&broken, post(SEED_BODY, &[])).await.assert_error(
+        500,
+        "InternalServer",
+        "500:internal_error",
+    );
     assert_eq!(env.call(post(SEED_BODY, &[])).await.status, 200);
 }

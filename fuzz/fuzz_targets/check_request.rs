@@ -9,8 +9,8 @@ use std::sync::{Arc, OnceLock};
 
 use biometric_validations::model::{FixedClock, RandomIds, Timestamp};
 use biometric_validations::{App, Config};
-use lambda_http::http::{HeaderValue, Request};
 use lambda_http::Body;
+use lambda_http::http::{HeaderValue, Request};
 use libfuzzer_sys::fuzz_target;
 
 const CLIENT_SECRET: &str = "local-client-token-secret-0123456789abcdef";
@@ -47,7 +47,9 @@ fn fixture() -> &'static Fixture {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, rest)) = data.split_first() else { return };
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
     let f = fixture();
     let mut parts = rest.splitn(4, |b| *b == 0xFF);
     let auth = parts.next().unwrap_or_default();
@@ -56,7 +58,11 @@ fuzz_target!(|data: &[u8]| {
     let body = parts.next().unwrap_or_default();
 
     let method = if selector & 0x03 == 3 { "GET" } else { "POST" };
-    let path = if selector & 0x04 != 0 { "/prod/v2/biometric-validations" } else { "/v2/biometric-validations" };
+    let path = if selector & 0x04 != 0 {
+        "/prod/v2/biometric-validations"
+    } else {
+        "/v2/biometric-validations"
+    };
     let mut req = Request::builder().method(method).uri(path);
     if selector & 0x80 != 0 {
         req = req.header("authorization", format!("Bearer {}", f.token));
@@ -73,9 +79,15 @@ fuzz_target!(|data: &[u8]| {
             req = req.header("idempotency-key", v);
         }
     }
-    let Ok(req) = req.body(Body::Binary(body.to_vec())) else { return };
+    let Ok(req) = req.body(Body::Binary(body.to_vec())) else {
+        return;
+    };
     if let Err(e) = f.app.check(&req, f.now) {
-        assert!(e.status() < 500, "a client mistake answered {}: {e:?}", e.status());
+        assert!(
+            e.status() < 500,
+            "a client mistake answered {}: {e:?}",
+            e.status()
+        );
         let _ = e.body();
     }
 });

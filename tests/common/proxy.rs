@@ -153,7 +153,8 @@ async fn serve(
     log: Arc<Mutex<Vec<String>>>,
 ) -> std::io::Result<()> {
     client.set_nodelay(true)?;
-    while let Some(request) = read_request(&mut client).await? {
+    // One request per connection: moto closes after each answer, and so do we.
+    if let Some(request) = read_request(&mut client).await? {
         let target = header(&request, "x-amz-target");
         let fault = script.take(&target);
         log.lock().unwrap().push(format!("{target} {fault:?}"));
@@ -184,8 +185,6 @@ async fn serve(
             }
         };
         client.write_all(&response).await?;
-        // moto closes after each answer; so do we.
-        return Ok(());
     }
     Ok(())
 }
