@@ -526,13 +526,7 @@ async fn projects_and_flows_that_cannot_be_used() {
     // Another client's project, with an active flow.
     let other_project = "66df5bf5c4d855fb0bdf5db0";
     env.store
-        .put_project(&Project {
-            id: id(other_project),
-            client: id(OTHER_CLIENT),
-            name: "not yours".into(),
-            assigned_collection: Some(id(COLLECTION)),
-            collection_code: Some("c".into()),
-        })
+        .put_project(&project_of(other_project, OTHER_CLIENT))
         .await
         .unwrap();
     let other_flow = "66df5c22c4d855fb0bdf5db1";

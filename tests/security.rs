@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use base64::Engine;
-use biometric_validations::model::{FixedClock, FlowStatus, FlowType, Project, RandomIds};
+use biometric_validations::model::{FixedClock, FlowStatus, FlowType, RandomIds};
 use biometric_validations::token::SessionVerifier;
 use common::*;
 use serde_json::{Value, json};
@@ -271,13 +271,7 @@ async fn no_client_reaches_another_clients_project() {
     let theirs = "66df5bf5c4d855fb0bdf5dc0";
     let their_flow = "66df5c22c4d855fb0bdf5dc1";
     env.store
-        .put_project(&Project {
-            id: id(theirs),
-            client: id(OTHER_CLIENT),
-            name: "theirs".into(),
-            assigned_collection: Some(id(COLLECTION)),
-            collection_code: Some("x".into()),
-        })
+        .put_project(&project_of(theirs, OTHER_CLIENT))
         .await
         .unwrap();
     env.store

@@ -177,13 +177,7 @@ pub fn s(item: &HashMap<String, AttributeValue>, key: &str) -> String {
 /// The demo data: a client with one project and an active login and onboarding flow.
 pub async fn seed(store: &Store) {
     store
-        .put_project(&Project {
-            id: id(PROJECT),
-            client: id(CLIENT),
-            name: "Demo project".into(),
-            assigned_collection: Some(id(COLLECTION)),
-            collection_code: Some(COLLECTION_CODE.into()),
-        })
+        .put_project(&project_of(PROJECT, CLIENT))
         .await
         .expect("put project");
     for (flow, kind) in [
@@ -194,6 +188,17 @@ pub async fn seed(store: &Store) {
             .put_flow(&flow_of(PROJECT, flow, kind, FlowStatus::Active))
             .await
             .expect("put flow");
+    }
+}
+
+/// A usable project (with its collection) of `client`.
+pub fn project_of(project: &str, client: &str) -> Project {
+    Project {
+        id: id(project),
+        client: id(client),
+        name: "Demo project".into(),
+        assigned_collection: Some(id(COLLECTION)),
+        collection_code: Some(COLLECTION_CODE.into()),
     }
 }
 
