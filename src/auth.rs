@@ -97,7 +97,13 @@ impl Authenticator {
             .as_deref()
             .and_then(ObjectId::parse)
             .ok_or(ApiError::InvalidToken)?;
-        if claims.exp.saturating_add(LEEWAY_SECONDS) < now.unix_seconds() {
+        // At most LEEWAY_SECONDS past `exp`, counted to the millisecond.
+        if claims
+            .exp
+            .saturating_add(LEEWAY_SECONDS)
+            .saturating_mul(1000)
+            < now.unix_millis()
+        {
             return Err(ApiError::TokenExpired);
         }
         Ok(client)
@@ -156,9 +162,21 @@ mod tests {
 
     #[test]
     fn expiry_and_leeway() {
-        assert!(auth(&[&token(json!({"clientId": CLIENT, "exp": exp(-5)}))]).is_ok());
+        // now is hh:mm:26.954: exp(-4) was 4.954 s ago, exp(-5) 5.954 s ago.
+        assert!(auth(&[&token(json!({"clientId": CLIENT, "exp": exp(-4)}))]).is_ok());
         assert_eq!(
-            auth(&[&token(json!({"clientId": CLIENT, "exp": exp(-6)}))]),
+            auth(&[&token(json!({"clientId": CLIENT, "exp": exp(-5)}))]),
+            Err(ApiError::TokenExpired)
+        );
+        let at = |ms: i64| Timestamp::from_unix_millis(ms).unwrap();
+        let t = token(json!({"clientId": CLIENT, "exp": 1_000}));
+        let a = Authenticator::new(SECRET);
+        assert!(
+            a.authenticate(std::iter::once(t.as_bytes()), at(1_005_000))
+                .is_ok()
+        );
+        assert_eq!(
+            a.authenticate(std::iter::once(t.as_bytes()), at(1_005_001)),
             Err(ApiError::TokenExpired)
         );
     }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod idempotency;
+pub mod logging;
 pub mod model;
 pub mod request;
 pub mod service;

@@ -4,13 +4,13 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use biometric_validations::{App, Config, store};
+use biometric_validations::{App, Config, logging, store};
 use lambda_http::{Request, service_fn};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     // Honours AWS_LAMBDA_LOG_FORMAT (JSON or text) and AWS_LAMBDA_LOG_LEVEL.
-    lambda_http::tracing::init_default_subscriber();
+    logging::init();
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(e) => {

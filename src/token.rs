@@ -1,6 +1,6 @@
 //! The session token returned with a new validation.
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{BiometricValidation, LivenessSession, ObjectId, ValidationType};
@@ -48,7 +48,6 @@ impl SessionClaims {
 
 pub struct SessionSigner {
     key: EncodingKey,
-    header: Header,
     issuer: String,
 }
 
@@ -78,11 +77,14 @@ impl SessionVerifier {
     }
 }
 
+/// `{"alg":"HS256","typ":"JWT"}` in base64url: the seed's header, byte for byte
+/// (jsonwebtoken's own `Header` writes `typ` first).
+const HEADER_B64: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
+
 impl SessionSigner {
     pub fn new(session_token_secret: &[u8], issuer: String) -> Self {
         Self {
             key: EncodingKey::from_secret(session_token_secret),
-            header: Header::new(Algorithm::HS256),
             issuer,
         }
     }
@@ -92,10 +94,28 @@ impl SessionSigner {
         session: &LivenessSession,
         validation: &BiometricValidation,
     ) -> Result<String, jsonwebtoken::errors::Error> {
-        jsonwebtoken::encode(
-            &self.header,
-            &SessionClaims::new(session, validation, &self.issuer),
-            &self.key,
-        )
+        use base64::Engine;
+        let claims = serde_json::to_vec(&SessionClaims::new(session, validation, &self.issuer))?;
+        let message = format!(
+            "{HEADER_B64}.{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims)
+        );
+        let signature =
+            jsonwebtoken::crypto::sign(message.as_bytes(), &self.key, Algorithm::HS256)?;
+        Ok(format!("{message}.{signature}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_header_is_the_seeds() {
+        use base64::Engine;
+        let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(HEADER_B64)
+            .unwrap();
+        assert_eq!(header, br#"{"alg":"HS256","typ":"JWT"}"#);
     }
 }

@@ -96,6 +96,10 @@ async fn seed_request_reproduces_the_seed_response() {
             "iat": 1726161986, "exp": 1726162226
         })
     );
+    assert!(
+        token.starts_with("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."),
+        "header {{\"alg\",\"typ\"}} as in the seed"
+    );
     let header = jsonwebtoken::decode_header(&token).unwrap();
     assert_eq!(
         (header.alg, header.typ.as_deref()),

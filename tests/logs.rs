@@ -26,11 +26,18 @@ impl Write for Capture {
 async fn logs_are_one_json_line_per_request_and_hold_no_secret() {
     let capture = Capture::default();
     let writer = capture.clone();
-    // As in Lambda with AWS_LAMBDA_LOG_FORMAT=JSON.
-    tracing_subscriber::fmt()
-        .json()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || writer.clone())
+    // As in Lambda with AWS_LAMBDA_LOG_FORMAT=JSON and AWS_LAMBDA_LOG_LEVEL=TRACE: the
+    // most the function can be asked to log, through the function's own filter.
+    use tracing_subscriber::prelude::*;
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_writer(move || writer.clone())
+                .with_filter(biometric_validations::logging::filter(
+                    tracing_subscriber::filter::LevelFilter::TRACE,
+                )),
+        )
         .init();
 
     let env = TestEnv::new().await;

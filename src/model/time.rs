@@ -52,6 +52,10 @@ impl Timestamp {
         self.0.unix_timestamp()
     }
 
+    pub fn unix_millis(&self) -> i64 {
+        i64::try_from(self.0.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+    }
+
     /// Cuts to whole seconds.
     pub fn whole_seconds(&self) -> Self {
         Self(self.0.replace_nanosecond(0).expect("zero is valid"))
