@@ -66,9 +66,7 @@ impl Authenticator {
         if authorization.next().is_some() {
             return Err(ApiError::InvalidToken);
         }
-        let value = std::str::from_utf8(value)
-            .map_err(|_| ApiError::InvalidToken)?
-            .trim();
+        let value = std::str::from_utf8(value).map_err(|_| ApiError::InvalidToken)?.trim();
         let token = match value.split_once(' ') {
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim_start(),
             Some(_) => return Err(ApiError::InvalidToken),
@@ -78,18 +76,14 @@ impl Authenticator {
         if token.is_empty() {
             return Err(ApiError::NoToken);
         }
-        let data = jsonwebtoken::decode::<ClientClaims>(token, &self.key, &self.validation)
-            .map_err(|e| match e.kind() {
+        let data =
+            jsonwebtoken::decode::<ClientClaims>(token, &self.key, &self.validation).map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => ApiError::TokenExpired,
                 _ => ApiError::InvalidToken,
             })?;
         let claims = data.claims;
         // A session token this service issued is never a client credential.
-        if claims
-            .aud
-            .as_ref()
-            .is_some_and(|a| a.contains(SESSION_AUDIENCE))
-        {
+        if claims.aud.as_ref().is_some_and(|a| a.contains(SESSION_AUDIENCE)) {
             return Err(ApiError::InvalidToken);
         }
         let client = claims
@@ -98,12 +92,7 @@ impl Authenticator {
             .and_then(ObjectId::parse)
             .ok_or(ApiError::InvalidToken)?;
         // At most LEEWAY_SECONDS past `exp`, counted to the millisecond.
-        if claims
-            .exp
-            .saturating_add(LEEWAY_SECONDS)
-            .saturating_mul(1000)
-            < now.unix_millis()
-        {
+        if claims.exp.saturating_add(LEEWAY_SECONDS).saturating_mul(1000) < now.unix_millis() {
             return Err(ApiError::TokenExpired);
         }
         Ok(client)
@@ -171,10 +160,7 @@ mod tests {
         let at = |ms: i64| Timestamp::from_unix_millis(ms).unwrap();
         let t = token(json!({"clientId": CLIENT, "exp": 1_000}));
         let a = Authenticator::new(SECRET);
-        assert!(
-            a.authenticate(std::iter::once(t.as_bytes()), at(1_005_000))
-                .is_ok()
-        );
+        assert!(a.authenticate(std::iter::once(t.as_bytes()), at(1_005_000)).is_ok());
         assert_eq!(
             a.authenticate(std::iter::once(t.as_bytes()), at(1_005_001)),
             Err(ApiError::TokenExpired)
@@ -203,11 +189,7 @@ mod tests {
         for t in cases {
             assert_eq!(auth(&[&t]), Err(ApiError::InvalidToken), "{t}");
         }
-        assert_eq!(
-            auth(&[&good, &good]),
-            Err(ApiError::InvalidToken),
-            "two headers"
-        );
+        assert_eq!(auth(&[&good, &good]), Err(ApiError::InvalidToken), "two headers");
     }
 
     #[test]

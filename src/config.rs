@@ -58,18 +58,13 @@ impl Config {
     /// Reads settings through `lookup`; an empty value counts as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let required =
-            |name: &'static str| get(name).ok_or_else(|| problem(name, "is required but not set"));
+        let required = |name: &'static str| get(name).ok_or_else(|| problem(name, "is required but not set"));
 
         let table_name = required("TABLE_NAME")?;
         let client_token_secret = secret("CLIENT_TOKEN_SECRET", required("CLIENT_TOKEN_SECRET")?)?;
-        let session_token_secret =
-            secret("SESSION_TOKEN_SECRET", required("SESSION_TOKEN_SECRET")?)?;
+        let session_token_secret = secret("SESSION_TOKEN_SECRET", required("SESSION_TOKEN_SECRET")?)?;
         if session_token_secret == client_token_secret {
-            return Err(problem(
-                "SESSION_TOKEN_SECRET",
-                "must differ from CLIENT_TOKEN_SECRET",
-            ));
+            return Err(problem("SESSION_TOKEN_SECRET", "must differ from CLIENT_TOKEN_SECRET"));
         }
         let app_base_url = base_url(&required("APP_BASE_URL")?)?;
         let session_seconds = match get("LIVENESS_SESSION_SECONDS") {
@@ -113,20 +108,14 @@ impl Config {
 
 fn secret(variable: &'static str, value: String) -> Result<Vec<u8>, ConfigError> {
     if value.len() < MIN_SECRET_BYTES {
-        return Err(problem(
-            variable,
-            format!("must be at least {MIN_SECRET_BYTES} bytes"),
-        ));
+        return Err(problem(variable, format!("must be at least {MIN_SECRET_BYTES} bytes")));
     }
     Ok(value.into_bytes())
 }
 
 fn base_url(value: &str) -> Result<String, ConfigError> {
     let ok = Url::parse(value).ok().filter(|u| {
-        matches!(u.scheme(), "http" | "https")
-            && u.has_host()
-            && u.query().is_none()
-            && u.fragment().is_none()
+        matches!(u.scheme(), "http" | "https") && u.has_host() && u.query().is_none() && u.fragment().is_none()
     });
     match ok {
         Some(_) => Ok(value.trim_end_matches('/').to_owned()),
@@ -146,10 +135,7 @@ mod tests {
         let mut vars: HashMap<&str, &str> = HashMap::from([
             ("TABLE_NAME", "t"),
             ("CLIENT_TOKEN_SECRET", "c-secret-c-secret-c-secret-c-secret"),
-            (
-                "SESSION_TOKEN_SECRET",
-                "s-secret-s-secret-s-secret-s-secret",
-            ),
+            ("SESSION_TOKEN_SECRET", "s-secret-s-secret-s-secret-s-secret"),
             ("APP_BASE_URL", "https://app.verifik.co/"),
         ]);
         for (k, v) in over {
@@ -175,10 +161,7 @@ mod tests {
             ("CLIENT_TOKEN_SECRET", ""),
             ("CLIENT_TOKEN_SECRET", "short"),
             ("SESSION_TOKEN_SECRET", "short"),
-            (
-                "SESSION_TOKEN_SECRET",
-                "c-secret-c-secret-c-secret-c-secret",
-            ),
+            ("SESSION_TOKEN_SECRET", "c-secret-c-secret-c-secret-c-secret"),
             ("APP_BASE_URL", "app.verifik.co"),
             ("APP_BASE_URL", ""),
             ("LIVENESS_SESSION_SECONDS", "59"),
@@ -191,9 +174,7 @@ mod tests {
             assert_eq!(e.variable, *var, "{var}={value}");
         }
         assert_eq!(
-            env(&[("LIVENESS_SESSION_SECONDS", "3600")])
-                .unwrap()
-                .session_seconds,
+            env(&[("LIVENESS_SESSION_SECONDS", "3600")]).unwrap().session_seconds,
             3600
         );
     }

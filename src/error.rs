@@ -25,10 +25,7 @@ pub enum ApiError {
     #[error("project or flow not found or disabled")]
     ProjectNotFound,
     #[error("type {requested:?} does not match flow type {flow:?}")]
-    TypeMismatch {
-        requested: ValidationType,
-        flow: FlowType,
-    },
+    TypeMismatch { requested: ValidationType, flow: FlowType },
     #[error("unsupported media type")]
     UnsupportedMediaType,
     #[error("payload too large")]
@@ -130,10 +127,7 @@ mod tests {
             requested: ValidationType::Login,
             flow: FlowType::Onboarding,
         };
-        assert_eq!(
-            e.message(),
-            "type login does not match project flow type onboarding"
-        );
+        assert_eq!(e.message(), "type login does not match project flow type onboarding");
         assert_eq!((e.status(), e.code()), (409, "InvalidArgument"));
     }
 }

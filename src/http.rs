@@ -24,6 +24,9 @@ use crate::token::SessionSigner;
 pub const ROUTE: &str = "/v2/biometric-validations";
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// The most a request may spend on storage: under the function's 10 s timeout
+/// (template.yaml), with room for start-up and the answer.
+pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(8);
 /// Seconds a client should wait after a 503.
 const RETRY_AFTER_SECONDS: &str = "1";
 
@@ -44,12 +47,7 @@ struct Trace {
 
 impl App {
     pub fn new(config: &Config, client: aws_sdk_dynamodb::Client) -> Self {
-        Self::with_parts(
-            config,
-            client,
-            Arc::new(SystemClock),
-            Arc::new(RandomIds::new()),
-        )
+        Self::with_parts(config, client, Arc::new(SystemClock), Arc::new(RandomIds::new()))
     }
 
     /// As `new`, with the clock and the id source given (tests pin them).
@@ -63,13 +61,7 @@ impl App {
         let signer = SessionSigner::new(&config.session_token_secret, config.token_issuer.clone());
         Self {
             auth: Authenticator::new(&config.client_token_secret),
-            service: Service::new(
-                store,
-                signer,
-                ids,
-                config.app_base_url.clone(),
-                config.session_seconds,
-            ),
+            service: Service::new(store, signer, ids, config.app_base_url.clone(), config.session_seconds),
             clock,
         }
     }
@@ -78,18 +70,13 @@ impl App {
     pub async fn handle(&self, req: Request) -> Response<Body> {
         let started = Instant::now();
         let mut trace = Trace::default();
-        let result = AssertUnwindSafe(self.answer(&req, &mut trace))
-            .catch_unwind()
-            .await;
+        let result = AssertUnwindSafe(self.answer(&req, &mut trace)).catch_unwind().await;
         let (response, code) = match result {
             Ok(Ok(created)) => (success(&created), None),
             Ok(Err(e)) => (error_response(&e), Some(e.code())),
             Err(_) => {
                 tracing::error!("panic while handling a request");
-                (
-                    error_response(&ApiError::Internal),
-                    Some(ApiError::Internal.code()),
-                )
+                (error_response(&ApiError::Internal), Some(ApiError::Internal.code()))
             }
         };
         tracing::info!(
@@ -110,15 +97,15 @@ impl App {
     async fn answer(&self, req: &Request, trace: &mut Trace) -> Result<Created, ApiError> {
         let now = self.clock.now();
         let admitted = self.admit(req, now, trace)?;
-        let created = self
+        let create = self
             .service
-            .create(
-                admitted.client,
-                &admitted.request,
-                admitted.key.as_deref(),
-                now,
-            )
-            .await?;
+            .create(admitted.client, &admitted.request, admitted.key.as_deref(), now);
+        // Whatever DynamoDB does, answer in the contract's shape before Lambda's timeout
+        // would answer for us. A write cut short here is whole or absent (one transaction).
+        let created = tokio::time::timeout(REQUEST_DEADLINE, create).await.map_err(|_| {
+            tracing::warn!("request deadline reached");
+            ApiError::ServiceUnavailable
+        })??;
         trace.created = Some((created.liveness_session, created.biometric_validation));
         Ok(created)
     }
@@ -129,14 +116,9 @@ impl App {
         self.admit(req, now, &mut Trace::default())
     }
 
-    fn admit(
-        &self,
-        req: &Request,
-        now: Timestamp,
-        trace: &mut Trace,
-    ) -> Result<Admitted, ApiError> {
-        let path = route_path(req);
-        if path != ROUTE {
+    fn admit(&self, req: &Request, now: Timestamp, trace: &mut Trace) -> Result<Admitted, ApiError> {
+        let (path, ours) = route(req);
+        if !ours {
             return Err(ApiError::RouteNotFound(path.to_owned()));
         }
         if req.method() != Method::POST {
@@ -172,28 +154,24 @@ pub struct Admitted {
     pub key: Option<String>,
 }
 
-/// The request's path without the API stage that REST APIs and named HTTP API stages
-/// put in front of it.
-fn route_path(req: &Request) -> &str {
+/// The request's path, and whether it is this function's route: exactly, or behind
+/// the request's own stage (HTTP APIs on a named stage put it in `rawPath`).
+fn route(req: &Request) -> (&str, bool) {
     let raw = req.raw_http_path();
-    let path = if raw.is_empty() {
-        req.uri().path()
-    } else {
-        raw
-    };
+    let path = if raw.is_empty() { req.uri().path() } else { raw };
+    if path == ROUTE {
+        return (path, true);
+    }
     let stage = match req.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(ctx)) => ctx.stage.as_deref(),
         Some(RequestContext::ApiGatewayV1(ctx)) => ctx.stage.as_deref(),
         _ => None,
     };
-    match stage.filter(|s| *s != "$default" && !s.is_empty()) {
-        Some(stage) => path
-            .strip_prefix('/')
-            .and_then(|p| p.strip_prefix(stage))
-            .filter(|rest| rest.starts_with('/'))
-            .unwrap_or(path),
-        None => path,
-    }
+    let behind_stage = stage
+        .filter(|s| *s != "$default" && !s.is_empty())
+        .and_then(|stage| path.strip_prefix('/')?.strip_prefix(stage))
+        .is_some_and(|rest| rest == ROUTE);
+    (path, behind_stage)
 }
 
 fn request_id(req: &Request) -> Option<&str> {
@@ -263,9 +241,7 @@ fn success(created: &Created) -> Response<Body> {
     if created.replayed {
         builder = builder.header("Idempotent-Replayed", "true");
     }
-    builder
-        .body(Body::Text(created.body.clone()))
-        .expect("valid response")
+    builder.body(Body::Text(created.body.clone())).expect("valid response")
 }
 
 pub fn error_response(error: &ApiError) -> Response<Body> {
@@ -275,14 +251,10 @@ pub fn error_response(error: &ApiError) -> Response<Body> {
             builder = builder.header(header::WWW_AUTHENTICATE, "Bearer");
         }
         ApiError::MethodNotAllowed => builder = builder.header(header::ALLOW, "POST"),
-        ApiError::ServiceUnavailable => {
-            builder = builder.header(header::RETRY_AFTER, RETRY_AFTER_SECONDS)
-        }
+        ApiError::ServiceUnavailable => builder = builder.header(header::RETRY_AFTER, RETRY_AFTER_SECONDS),
         _ => {}
     }
-    builder
-        .body(Body::Text(error.body()))
-        .expect("valid response")
+    builder.body(Body::Text(error.body())).expect("valid response")
 }
 
 #[cfg(test)]
@@ -308,11 +280,7 @@ mod tests {
             "application/merge-patch+json",
             "application/vnd.api+json;v=1",
         ] {
-            assert_eq!(
-                check_content_type(&headers(&[("content-type", ok)])),
-                Ok(()),
-                "{ok}"
-            );
+            assert_eq!(check_content_type(&headers(&[("content-type", ok)])), Ok(()), "{ok}");
         }
         assert_eq!(check_content_type(&headers(&[])), Ok(()));
         for bad in [

@@ -17,10 +17,7 @@ pub fn valid_key(value: &[u8]) -> bool {
 /// The record's partition key: per client, with the caller's key hashed so that any
 /// key fits and none is stored in clear.
 pub fn record_pk(client: ObjectId, key: &str) -> String {
-    format!(
-        "IDEMPOTENCY#{client}#{}",
-        hex::encode(Sha256::digest(key.as_bytes()))
-    )
+    format!("IDEMPOTENCY#{client}#{}", hex::encode(Sha256::digest(key.as_bytes())))
 }
 
 /// A digest of the validated request: two bodies that validate to the same request

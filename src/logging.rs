@@ -39,9 +39,7 @@ pub fn init() {
             .with(layer.json().with_filter(filter))
             .init();
     } else {
-        tracing_subscriber::registry()
-            .with(layer.with_filter(filter))
-            .init();
+        tracing_subscriber::registry().with(layer.with_filter(filter)).init();
     }
 }
 

@@ -6,7 +6,7 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::Duration;
-use url::{Host, Url};
+use url::Url;
 
 use crate::error::{ApiError, TYPE_MESSAGE};
 use crate::model::{Language, ObjectId, Timestamp, ValidationType};
@@ -72,7 +72,7 @@ impl<'de> Visitor<'de> for TopLevelVisitor {
         let mut entries: Vec<(String, Value)> = Vec::new();
         while let Some(key) = map.next_key::<String>()? {
             if entries.iter().any(|(k, _)| *k == key) {
-                return Err(de::Error::custom(format_args!("duplicate key {key:?}")));
+                return Err(de::Error::custom(format_args!("duplicate key \"{}\"", printable(&key))));
             }
             let value = map.next_value::<Value>()?;
             entries.push((key, value));
@@ -107,8 +107,7 @@ impl<'de> Visitor<'de> for TopLevelVisitor {
 
 /// Parses and validates a body. `now` is the request's instant (bounds of `expiresAt`).
 pub fn parse(body: &[u8], now: Timestamp) -> Result<CreateRequest, ApiError> {
-    let top: TopLevel =
-        serde_json::from_slice(body).map_err(|e| ApiError::InvalidJson(json_reason(&e)))?;
+    let top: TopLevel = serde_json::from_slice(body).map_err(|e| ApiError::InvalidJson(json_reason(&e)))?;
     let TopLevel::Object(entries) = top else {
         return Err(ApiError::fields("body must be an object"));
     };
@@ -126,9 +125,7 @@ pub fn parse(body: &[u8], now: Timestamp) -> Result<CreateRequest, ApiError> {
     let identifier = required_string("identifier", get("identifier"), &mut errors).and_then(|s| {
         let trimmed = s.trim();
         if trimmed.chars().count() > MAX_IDENTIFIER_CHARS {
-            errors.push(format!(
-                "identifier must be at most {MAX_IDENTIFIER_CHARS} characters"
-            ));
+            errors.push(format!("identifier must be at most {MAX_IDENTIFIER_CHARS} characters"));
             None
         } else {
             Some(trimmed.to_owned())
@@ -141,14 +138,13 @@ pub fn parse(body: &[u8], now: Timestamp) -> Result<CreateRequest, ApiError> {
         }
         t
     });
-    let redirect_url =
-        optional_string("redirectUrl", get("redirectUrl"), &mut errors).and_then(|s| {
-            let ok = check_redirect_url(s);
-            if let Err(why) = &ok {
-                errors.push(format!("redirectUrl {why}"));
-            }
-            ok.ok().map(|()| s.to_owned())
-        });
+    let redirect_url = optional_string("redirectUrl", get("redirectUrl"), &mut errors).and_then(|s| {
+        let ok = check_redirect_url(s);
+        if let Err(why) = &ok {
+            errors.push(format!("redirectUrl {why}"));
+        }
+        ok.ok().map(|()| s.to_owned())
+    });
     let requires_2fa = match get("requires2FA") {
         None => None,
         Some(Value::Bool(b)) => Some(*b),
@@ -178,18 +174,16 @@ pub fn parse(body: &[u8], now: Timestamp) -> Result<CreateRequest, ApiError> {
     }
 
     match (project, project_flow, identifier, kind) {
-        (Some(project), Some(project_flow), Some(identifier), Some(kind)) if errors.is_empty() => {
-            Ok(CreateRequest {
-                project,
-                project_flow,
-                identifier,
-                kind,
-                redirect_url,
-                requires_2fa,
-                expires_at,
-                language,
-            })
-        }
+        (Some(project), Some(project_flow), Some(identifier), Some(kind)) if errors.is_empty() => Ok(CreateRequest {
+            project,
+            project_flow,
+            identifier,
+            kind,
+            redirect_url,
+            requires_2fa,
+            expires_at,
+            language,
+        }),
         _ => Err(ApiError::Fields(errors)),
     }
 }
@@ -223,11 +217,7 @@ fn printable(key: &str) -> String {
     s
 }
 
-fn required_string<'a>(
-    key: &str,
-    v: Option<&'a Value>,
-    errors: &mut Vec<String>,
-) -> Option<&'a str> {
+fn required_string<'a>(key: &str, v: Option<&'a Value>, errors: &mut Vec<String>) -> Option<&'a str> {
     match v {
         None => {
             errors.push(format!("missing {key}"));
@@ -245,11 +235,7 @@ fn required_string<'a>(
     }
 }
 
-fn optional_string<'a>(
-    key: &str,
-    v: Option<&'a Value>,
-    errors: &mut Vec<String>,
-) -> Option<&'a str> {
+fn optional_string<'a>(key: &str, v: Option<&'a Value>, errors: &mut Vec<String>) -> Option<&'a str> {
     match v {
         None => None,
         Some(Value::String(s)) => Some(s),
@@ -272,34 +258,49 @@ fn required_id(key: &str, v: Option<&Value>, errors: &mut Vec<String>) -> Option
 fn check_redirect_url(s: &str) -> Result<(), String> {
     const RULE: &str = "must be an absolute https:// URL (http:// only for localhost)";
     if s.chars().count() > MAX_REDIRECT_URL_CHARS {
-        return Err(format!(
-            "must be at most {MAX_REDIRECT_URL_CHARS} characters"
-        ));
+        return Err(format!("must be at most {MAX_REDIRECT_URL_CHARS} characters"));
     }
-    // The URL parser forgives surrounding spaces and control characters; we don't.
-    if s.is_empty() || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    // The URL parser forgives what browsers forgive (surrounding spaces, backslashes for
+    // slashes, `https:host` without `//`, `127.1` for `127.0.0.1`); a redirect target is
+    // checked as written instead.
+    if s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '\\') {
         return Err(RULE.to_owned());
     }
-    let url = Url::parse(s).map_err(|_| RULE.to_owned())?;
-    if !url.username().is_empty() || url.password().is_some() {
+    let lower = s.get(..8).map(str::to_ascii_lowercase).unwrap_or_default();
+    let (https, rest) = if lower.starts_with("https://") {
+        (true, &s[8..])
+    } else if lower.starts_with("http://") {
+        (false, &s[7..])
+    } else {
+        return Err(RULE.to_owned());
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
         return Err("must not carry credentials".to_owned());
     }
-    let loopback = match url.host() {
-        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(Host::Ipv4(ip)) => ip.octets() == [127, 0, 0, 1],
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        None => return Err(RULE.to_owned()),
+    let url = Url::parse(s).map_err(|_| RULE.to_owned())?;
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(RULE.to_owned());
+    }
+    if https {
+        return Ok(());
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().map(|h| format!("[{h}]")).unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default().to_owned(),
     };
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if loopback => Ok(()),
-        _ => Err(RULE.to_owned()),
+    if ["localhost", "127.0.0.1", "[::1]"]
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case(&host))
+    {
+        Ok(())
+    } else {
+        Err(RULE.to_owned())
     }
 }
 
 fn check_expires_at(s: &str, now: Timestamp) -> Result<Timestamp, String> {
-    let sent = Timestamp::parse_exact(s)
-        .ok_or("must be an ISO-8601 date-time such as 2024-09-12T17:30:26Z")?;
+    let sent = Timestamp::parse_exact(s).ok_or("must be an ISO-8601 date-time such as 2024-09-12T17:30:26Z")?;
     let now = now.datetime();
     let earliest = now + Duration::seconds(MIN_EXPIRY_SECONDS);
     let latest = now + Duration::seconds(MAX_EXPIRY_SECONDS);
@@ -385,17 +386,10 @@ mod tests {
             )
         };
         assert_eq!(
-            parse(body(256).as_bytes(), now())
-                .unwrap()
-                .identifier
-                .chars()
-                .count(),
+            parse(body(256).as_bytes(), now()).unwrap().identifier.chars().count(),
             256
         );
-        assert_eq!(
-            errors(&body(257)),
-            "identifier must be at most 256 characters"
-        );
+        assert_eq!(errors(&body(257)), "identifier must be at most 256 characters");
     }
 
     fn with(extra: &str) -> String {
@@ -409,19 +403,12 @@ mod tests {
             now(),
         )
         .unwrap();
-        assert_eq!(
-            r.redirect_url.as_deref(),
-            Some("https://example.com/done?x=1")
-        );
+        assert_eq!(r.redirect_url.as_deref(), Some("https://example.com/done?x=1"));
         assert_eq!(r.requires_2fa, Some(true));
-        assert_eq!(
-            r.expires_at.unwrap().to_string(),
-            "2024-09-12T17:36:26.000Z"
-        );
+        assert_eq!(r.expires_at.unwrap().to_string(), "2024-09-12T17:36:26.000Z");
         assert_eq!(r.language, Some(Language::Es));
         let r = parse(
-            with(r#""redirectUrl":null,"requires2FA":null,"expiresAt":null,"language":null"#)
-                .as_bytes(),
+            with(r#""redirectUrl":null,"requires2FA":null,"expiresAt":null,"language":null"#).as_bytes(),
             now(),
         )
         .unwrap();
@@ -434,10 +421,7 @@ mod tests {
     #[test]
     fn empty_optional_strings_break_their_rule() {
         let e = errors(&with(r#""redirectUrl":"","expiresAt":"","language":"""#));
-        assert!(
-            e.starts_with("redirectUrl must be an absolute https:// URL"),
-            "{e}"
-        );
+        assert!(e.starts_with("redirectUrl must be an absolute https:// URL"), "{e}");
         assert!(e.contains("expiresAt must be an ISO-8601 date-time"), "{e}");
         assert!(e.ends_with("language must be one of: [en,es]"), "{e}");
     }
@@ -449,6 +433,8 @@ mod tests {
             "http://localhost:3000/cb",
             "http://127.0.0.1/cb",
             "http://[::1]:8080/",
+            "HTTPS://A.example/Path?q=1#frag",
+            "http://LOCALHOST/",
         ] {
             assert_eq!(check_redirect_url(ok), Ok(()), "{ok}");
         }
@@ -461,14 +447,19 @@ mod tests {
             "https://u:p@a.example",
             "javascript:alert(1)",
             "http://127.0.0.2/",
+            "https:example.com",
+            "https:\\\\evil.example",
+            "https://a.example\\@b.example",
+            "http://127.1/",
+            "http://0x7f.0.0.1/",
+            "http://localhost.evil.example/",
+            "http://[::2]/",
+            "http://user@localhost/",
         ] {
             assert!(check_redirect_url(bad).is_err(), "{bad}");
         }
         let long = format!("https://a.example/{}", "x".repeat(2048));
-        assert_eq!(
-            check_redirect_url(&long),
-            Err("must be at most 2048 characters".into())
-        );
+        assert_eq!(check_redirect_url(&long), Err("must be at most 2048 characters".into()));
     }
 
     #[test]
@@ -504,10 +495,7 @@ mod tests {
             matches!(&dup, ApiError::InvalidJson(m) if m.contains("duplicate key \"type\"")),
             "{dup:?}"
         );
-        assert!(matches!(
-            parse(b"\xff", now()),
-            Err(ApiError::InvalidJson(_))
-        ));
+        assert!(matches!(parse(b"\xff", now()), Err(ApiError::InvalidJson(_))));
         for body in ["[]", "[1,{\"a\":2}]", "1", "\"s\"", "null", "true"] {
             assert_eq!(
                 parse(body.as_bytes(), now()),
@@ -519,9 +507,6 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_named_in_body_order() {
-        assert_eq!(
-            errors(&with(r#""b":1,"a":2"#)),
-            "b is not allowed. a is not allowed"
-        );
+        assert_eq!(errors(&with(r#""b":1,"a":2"#)), "b is not allowed. a is not allowed");
     }
 }

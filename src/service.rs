@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::ApiError;
 use crate::idempotency::{self, IdempotencyRecord};
 use crate::model::{
-    BiometricValidation, FlowStatus, IdSource, LivenessSession, ObjectId, Project, ProjectFlow,
-    Timestamp,
+    BiometricValidation, FlowStatus, FlowType, IdSource, LivenessSession, ObjectId, Project, ProjectFlow, Timestamp,
 };
 use crate::request::CreateRequest;
 use crate::store::{CreateError, Loaded, Store, StoreError};
@@ -79,12 +78,7 @@ impl Service {
         idempotency_key: Option<&str>,
         now: Timestamp,
     ) -> Result<Created, ApiError> {
-        let key = idempotency_key.map(|k| {
-            (
-                idempotency::record_pk(client, k),
-                idempotency::fingerprint(request),
-            )
-        });
+        let key = idempotency_key.map(|k| (idempotency::record_pk(client, k), idempotency::fingerprint(request)));
         let Loaded {
             project,
             flow,
@@ -119,11 +113,7 @@ impl Service {
             }),
             None => None,
         };
-        match self
-            .store
-            .create(&session, &validation, record.as_ref(), now)
-            .await
-        {
+        match self.store.create(&session, &validation, record.as_ref(), now).await {
             Ok(()) => Ok(Created {
                 body: render(&session, &validation, &token)?,
                 replayed: false,
@@ -134,19 +124,10 @@ impl Service {
             Err(CreateError::IdempotencyKeyTaken(Some(winner))) => {
                 self.replay(&winner, &record.expect("keyed").fingerprint)
             }
-            Err(CreateError::IdempotencyKeyTaken(None) | CreateError::Conflict)
-                if record.is_some() =>
-            {
+            Err(CreateError::IdempotencyKeyTaken(None) | CreateError::Conflict) if record.is_some() => {
                 let record = record.expect("keyed");
-                match self
-                    .store
-                    .idempotency_record(&record.pk)
-                    .await
-                    .map_err(store_error)?
-                {
-                    Some(winner) if winner.is_live(now) => {
-                        self.replay(&winner, &record.fingerprint)
-                    }
+                match self.store.idempotency_record(&record.pk).await.map_err(store_error)? {
+                    Some(winner) if winner.is_live(now) => self.replay(&winner, &record.fingerprint),
                     _ => Err(ApiError::ServiceUnavailable),
                 }
             }
@@ -244,15 +225,9 @@ impl Service {
             ),
             liveness_score: 0,
             assigned_collection: project.assigned_collection.expect("checked by the rules"),
-            collection_code: project
-                .collection_code
-                .clone()
-                .expect("checked by the rules"),
+            collection_code: project.collection_code.clone().expect("checked by the rules"),
             requires_2fa: request.requires_2fa.unwrap_or(flow.requires_2fa),
-            redirect_url: request
-                .redirect_url
-                .clone()
-                .or_else(|| flow.redirect_url.clone()),
+            redirect_url: request.redirect_url.clone().or_else(|| flow.redirect_url.clone()),
             language: request.language,
             id: validation_id,
             updated_at: now,
@@ -262,11 +237,7 @@ impl Service {
         (session, validation)
     }
 
-    fn sign(
-        &self,
-        session: &LivenessSession,
-        validation: &BiometricValidation,
-    ) -> Result<String, ApiError> {
+    fn sign(&self, session: &LivenessSession, validation: &BiometricValidation) -> Result<String, ApiError> {
         self.signer.sign(session, validation).map_err(|e| {
             tracing::error!(error = %e, "cannot sign a session token");
             ApiError::Internal
@@ -284,14 +255,11 @@ fn check_rules(
 ) -> Result<(Project, ProjectFlow), ApiError> {
     let project = project
         .filter(|p| p.id == request.project && p.client == client)
-        .filter(|p| {
-            p.assigned_collection.is_some()
-                && p.collection_code.as_deref().is_some_and(|c| !c.is_empty())
-        })
+        .filter(|p| p.assigned_collection.is_some() && p.collection_code.as_deref().is_some_and(|c| !c.is_empty()))
         .ok_or(ApiError::ProjectNotFound)?;
     let flow = flow
         .filter(|f| f.id == request.project_flow && f.project == project.id)
-        .filter(|f| f.status == FlowStatus::Active && f.face_liveness)
+        .filter(|f| f.status == FlowStatus::Active && f.face_liveness && f.kind != FlowType::Unknown)
         .ok_or(ApiError::ProjectNotFound)?;
     if !flow.kind.accepts(request.kind) {
         return Err(ApiError::TypeMismatch {
@@ -302,11 +270,7 @@ fn check_rules(
     Ok((project, flow))
 }
 
-fn render(
-    session: &LivenessSession,
-    validation: &BiometricValidation,
-    token: &str,
-) -> Result<String, ApiError> {
+fn render(session: &LivenessSession, validation: &BiometricValidation, token: &str) -> Result<String, ApiError> {
     serde_json::to_string(&Body {
         data: Data {
             session,
@@ -381,17 +345,9 @@ mod tests {
         assert!(check_rules(id(CLIENT), &r, Some(project()), Some(flow())).is_ok());
         let not_found = Err(ApiError::ProjectNotFound);
         assert_eq!(check_rules(id(CLIENT), &r, None, Some(flow())), not_found);
+        assert_eq!(check_rules(id(CLIENT), &r, Some(project()), None), not_found);
         assert_eq!(
-            check_rules(id(CLIENT), &r, Some(project()), None),
-            not_found
-        );
-        assert_eq!(
-            check_rules(
-                id("613375a1eab2fe08527f81e3"),
-                &r,
-                Some(project()),
-                Some(flow())
-            ),
+            check_rules(id("613375a1eab2fe08527f81e3"), &r, Some(project()), Some(flow())),
             not_found
         );
         for f in [
@@ -407,11 +363,16 @@ mod tests {
                 face_liveness: false,
                 ..flow()
             },
+            ProjectFlow {
+                status: FlowStatus::Unknown,
+                ..flow()
+            },
+            ProjectFlow {
+                kind: FlowType::Unknown,
+                ..flow()
+            },
         ] {
-            assert_eq!(
-                check_rules(id(CLIENT), &r, Some(project()), Some(f)),
-                not_found
-            );
+            assert_eq!(check_rules(id(CLIENT), &r, Some(project()), Some(f)), not_found);
         }
         for p in [
             Project {
@@ -427,10 +388,7 @@ mod tests {
                 ..project()
             },
         ] {
-            assert_eq!(
-                check_rules(id(CLIENT), &r, Some(p), Some(flow())),
-                not_found
-            );
+            assert_eq!(check_rules(id(CLIENT), &r, Some(p), Some(flow())), not_found);
         }
         assert_eq!(
             check_rules(

@@ -15,16 +15,13 @@ use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, KeysAndAttributes,
-    Put, ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TimeToLiveSpecification,
-    TransactWriteItem,
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, KeysAndAttributes, Put,
+    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
 };
 use serde::Serialize;
 
 use crate::idempotency::IdempotencyRecord;
-use crate::model::{
-    BiometricValidation, LivenessSession, ObjectId, Project, ProjectFlow, Timestamp,
-};
+use crate::model::{BiometricValidation, LivenessSession, ObjectId, Project, ProjectFlow, Timestamp};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -81,17 +78,11 @@ pub fn flow_key(project: ObjectId, flow: ObjectId) -> (String, String) {
 }
 
 pub fn session_key(id: ObjectId) -> (String, String) {
-    (
-        format!("LIVENESS_SESSION#{id}"),
-        "LIVENESS_SESSION".to_owned(),
-    )
+    (format!("LIVENESS_SESSION#{id}"), "LIVENESS_SESSION".to_owned())
 }
 
 pub fn validation_key(id: ObjectId) -> (String, String) {
-    (
-        format!("BIOMETRIC_VALIDATION#{id}"),
-        "BIOMETRIC_VALIDATION".to_owned(),
-    )
+    (format!("BIOMETRIC_VALIDATION#{id}"), "BIOMETRIC_VALIDATION".to_owned())
 }
 
 pub const IDEMPOTENCY_SK: &str = "IDEMPOTENCY";
@@ -104,8 +95,7 @@ fn key((pk, sk): (String, String)) -> Item {
 }
 
 fn item_of<T: Serialize>(value: &T, k: (String, String)) -> Result<Item, StoreError> {
-    let mut item: Item = serde_dynamo::to_item(value)
-        .map_err(|e| StoreError::Internal(format!("serialise: {e}")))?;
+    let mut item: Item = serde_dynamo::to_item(value).map_err(|e| StoreError::Internal(format!("serialise: {e}")))?;
     item.extend(key(k));
     Ok(item)
 }
@@ -247,19 +237,11 @@ impl Store {
                 .unwrap_or_default()
             {
                 match item.get("sk") {
-                    Some(AttributeValue::S(sk)) if sk == "PROJECT" => {
-                        loaded.project = Some(from_item(item)?)
-                    }
-                    Some(AttributeValue::S(sk)) if sk == IDEMPOTENCY_SK => {
-                        loaded.idempotency = Some(from_item(item)?)
-                    }
-                    Some(AttributeValue::S(sk)) if sk.starts_with("FLOW#") => {
-                        loaded.flow = Some(from_item(item)?)
-                    }
+                    Some(AttributeValue::S(sk)) if sk == "PROJECT" => loaded.project = Some(from_item(item)?),
+                    Some(AttributeValue::S(sk)) if sk == IDEMPOTENCY_SK => loaded.idempotency = Some(from_item(item)?),
+                    Some(AttributeValue::S(sk)) if sk.starts_with("FLOW#") => loaded.flow = Some(from_item(item)?),
                     _ => {
-                        return Err(StoreError::Internal(
-                            "unexpected item in batch read".to_owned(),
-                        ));
+                        return Err(StoreError::Internal("unexpected item in batch read".to_owned()));
                     }
                 }
             }
@@ -273,32 +255,21 @@ impl Store {
         }
         match pending {
             None => Ok(loaded),
-            Some(_) => Err(StoreError::Unavailable(
-                "batch read left keys unprocessed".to_owned(),
-            )),
+            Some(_) => Err(StoreError::Unavailable("batch read left keys unprocessed".to_owned())),
         }
     }
 
     /// Reads an idempotency record (consistently).
-    pub async fn idempotency_record(
-        &self,
-        pk: &str,
-    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+    pub async fn idempotency_record(&self, pk: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
         self.get((pk.to_owned(), IDEMPOTENCY_SK.to_owned())).await
     }
 
     /// Reads a liveness session (consistently).
-    pub async fn liveness_session(
-        &self,
-        id: ObjectId,
-    ) -> Result<Option<LivenessSession>, StoreError> {
+    pub async fn liveness_session(&self, id: ObjectId) -> Result<Option<LivenessSession>, StoreError> {
         self.get(session_key(id)).await
     }
 
-    async fn get<T: serde::de::DeserializeOwned>(
-        &self,
-        k: (String, String),
-    ) -> Result<Option<T>, StoreError> {
+    async fn get<T: serde::de::DeserializeOwned>(&self, k: (String, String)) -> Result<Option<T>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -322,14 +293,8 @@ impl Store {
     ) -> Result<(), CreateError> {
         let expires_at = session.expires_at;
         let session_item = with_ttl(item_of(session, session_key(session.id))?, expires_at);
-        let mut validation_item = with_ttl(
-            item_of(validation, validation_key(validation.id))?,
-            expires_at,
-        );
-        validation_item.insert(
-            "identifier".to_owned(),
-            AttributeValue::S(session.identifier.clone()),
-        );
+        let mut validation_item = with_ttl(item_of(validation, validation_key(validation.id))?, expires_at);
+        validation_item.insert("identifier".to_owned(), AttributeValue::S(session.identifier.clone()));
         let mut puts = vec![self.put_new(session_item)?, self.put_new(validation_item)?];
         if let Some(record) = idempotency {
             let item = with_ttl(
@@ -341,13 +306,8 @@ impl Store {
                 .set_item(Some(item))
                 .condition_expression("attribute_not_exists(pk) OR #ttl <= :now")
                 .expression_attribute_names("#ttl", "ttl")
-                .expression_attribute_values(
-                    ":now",
-                    AttributeValue::N(now.unix_seconds().to_string()),
-                )
-                .return_values_on_condition_check_failure(
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-                )
+                .expression_attribute_values(":now", AttributeValue::N(now.unix_seconds().to_string()))
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
                 .build()
                 .map_err(internal)?;
             puts.push(put);
@@ -363,35 +323,25 @@ impl Store {
             .send()
             .await;
         let Err(err) = result else { return Ok(()) };
-        let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
-            err.as_service_error()
-        else {
+        let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = err.as_service_error() else {
             return Err(classify(&err).into());
         };
         let reasons = cancelled.cancellation_reasons();
         let code = |i: usize| reasons.get(i).and_then(|r| r.code()).unwrap_or("None");
         if code(2) == "ConditionalCheckFailed" {
-            let record = reasons[2]
-                .item()
-                .map(|item| from_item(item.clone()))
-                .transpose()?;
+            let record = reasons[2].item().map(|item| from_item(item.clone())).transpose()?;
             return Err(CreateError::IdempotencyKeyTaken(record.map(Box::new)));
         }
         if code(0) == "ConditionalCheckFailed" || code(1) == "ConditionalCheckFailed" {
             return Err(CreateError::ItemExists);
         }
-        if reasons
-            .iter()
-            .any(|r| r.code() == Some("TransactionConflict"))
-        {
+        if reasons.iter().any(|r| r.code() == Some("TransactionConflict")) {
             return Err(CreateError::Conflict);
         }
-        if reasons.iter().any(|r| {
-            matches!(
-                r.code(),
-                Some("ThrottlingError" | "ProvisionedThroughputExceeded")
-            )
-        }) {
+        if reasons
+            .iter()
+            .any(|r| matches!(r.code(), Some("ThrottlingError" | "ProvisionedThroughputExceeded")))
+        {
             return Err(StoreError::Unavailable("transaction throttled".to_owned()).into());
         }
         Err(StoreError::Internal(format!(
@@ -441,9 +391,7 @@ impl Store {
             .send()
             .await;
         if let Err(e) = created {
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_in_use_exception())
-            {
+            if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) {
                 return Ok(());
             }
             return Err(classify(&e));
@@ -490,8 +438,7 @@ impl Store {
     }
 
     pub async fn put_flow(&self, flow: &ProjectFlow) -> Result<(), StoreError> {
-        self.put(item_of(flow, flow_key(flow.project, flow.id))?)
-            .await
+        self.put(item_of(flow, flow_key(flow.project, flow.id))?).await
     }
 
     pub async fn project(&self, id: ObjectId) -> Result<Option<Project>, StoreError> {

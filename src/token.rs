@@ -100,8 +100,7 @@ impl SessionSigner {
             "{HEADER_B64}.{}",
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims)
         );
-        let signature =
-            jsonwebtoken::crypto::sign(message.as_bytes(), &self.key, Algorithm::HS256)?;
+        let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &self.key, Algorithm::HS256)?;
         Ok(format!("{message}.{signature}"))
     }
 }

@@ -15,13 +15,9 @@ fn decode_session_token(token: &str) -> SessionClaims {
     v.set_audience(&["liveness"]);
     v.set_issuer(&["biometric-validations"]);
     v.validate_exp = false;
-    jsonwebtoken::decode::<SessionClaims>(
-        token,
-        &DecodingKey::from_secret(SESSION_SECRET.as_bytes()),
-        &v,
-    )
-    .expect("the session token verifies with SESSION_TOKEN_SECRET")
-    .claims
+    jsonwebtoken::decode::<SessionClaims>(token, &DecodingKey::from_secret(SESSION_SECRET.as_bytes()), &v)
+        .expect("the session token verifies with SESSION_TOKEN_SECRET")
+        .claims
 }
 
 fn keys(v: &Value) -> Vec<&str> {
@@ -69,22 +65,22 @@ async fn seed_request_reproduces_the_seed_response() {
     // The seed's key order, byte for byte.
     let order = |name: &str| reply.body.find(&format!("\"{name}\":{{")).unwrap();
     assert!(order("livenessSession") < order("biometricValidation"));
-    assert!(reply.body.starts_with(
-        r#"{"data":{"livenessSession":{"client":"613375a1eab2fe08527f81e2","project":"#
-    ));
-    assert!(reply.body.contains(
-        r#""expiresAt":"2024-09-12T17:30:26.000Z","_id":"66e3244269cd15b505d21063","activatedAt":"#
-    ));
+    assert!(
+        reply
+            .body
+            .starts_with(r#"{"data":{"livenessSession":{"client":"613375a1eab2fe08527f81e2","project":"#)
+    );
+    assert!(
+        reply
+            .body
+            .contains(r#""expiresAt":"2024-09-12T17:30:26.000Z","_id":"66e3244269cd15b505d21063","activatedAt":"#)
+    );
     assert!(
         reply
             .body
             .contains(r#""requires2FA":false,"_id":"66e3244369cd15b505d21065","updatedAt":"#)
     );
-    assert!(
-        reply
-            .body
-            .ends_with(&format!(r#""__v":0}},"token":"{token}"}}}}"#))
-    );
+    assert!(reply.body.ends_with(&format!(r#""__v":0}},"token":"{token}"}}}}"#)));
 
     let claims = decode_session_token(&token);
     assert_eq!(
@@ -101,10 +97,7 @@ async fn seed_request_reproduces_the_seed_response() {
         "header {{\"alg\",\"typ\"}} as in the seed"
     );
     let header = jsonwebtoken::decode_header(&token).unwrap();
-    assert_eq!(
-        (header.alg, header.typ.as_deref()),
-        (Algorithm::HS256, Some("JWT"))
-    );
+    assert_eq!((header.alg, header.typ.as_deref()), (Algorithm::HS256, Some("JWT")));
     assert!(!token.contains("03da12fba"));
 
     let sessions = env.items("LIVENESS_SESSION#").await;
@@ -115,10 +108,7 @@ async fn seed_request_reproduces_the_seed_response() {
     assert_eq!(s(&sessions[0], "expiresAt"), "2024-09-12T17:30:26.000Z");
     assert_eq!(s(&sessions[0], "_id"), "66e3244269cd15b505d21063");
     assert_eq!(s(&validations[0], "identifier"), "03da12fba");
-    assert_eq!(
-        s(&validations[0], "livenessSession"),
-        "66e3244269cd15b505d21063"
-    );
+    assert_eq!(s(&validations[0], "livenessSession"), "66e3244269cd15b505d21063");
     assert!(
         matches!(sessions[0].get("livenessResult"), Some(aws_sdk_dynamodb::types::AttributeValue::L(l)) if l.is_empty())
     );
@@ -159,17 +149,11 @@ async fn live_request_stores_both_items_with_ttl_equal_to_token_exp() {
         assert_eq!(s(item, "ttl"), claims.exp.to_string());
     }
     assert_eq!(
-        s(
-            &env.items(&format!("LIVENESS_SESSION#{sid}")).await[0],
-            "sk"
-        ),
+        s(&env.items(&format!("LIVENESS_SESSION#{sid}")).await[0], "sk"),
         "LIVENESS_SESSION"
     );
     assert_eq!(
-        s(
-            &env.items(&format!("BIOMETRIC_VALIDATION#{vid}")).await[0],
-            "sk"
-        ),
+        s(&env.items(&format!("BIOMETRIC_VALIDATION#{vid}")).await[0], "sk"),
         "BIOMETRIC_VALIDATION"
     );
 }
@@ -189,9 +173,7 @@ async fn optional_fields_and_flow_defaults() {
     env.store.put_flow(&flow).await.unwrap();
     let base = r#""project":"66df5bf5c4d855fb0bdf5da2","projectFlow":"66df5c22c4d855fb0bdf5dab","identifier":"  ana@example.com  ""#;
 
-    let reply = env
-        .call(post(&format!(r#"{{{base},"type":"onboarding"}}"#), &[]))
-        .await;
+    let reply = env.call(post(&format!(r#"{{{base},"type":"onboarding"}}"#), &[])).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     let v = &reply.json()["data"]["biometricValidation"];
     assert_eq!(v["requires2FA"], true);
@@ -201,10 +183,7 @@ async fn optional_fields_and_flow_defaults() {
         v["url"],
         "https://app.verifik.co/sign-up/66df5bf5c4d855fb0bdf5da2?type=liveness"
     );
-    assert_eq!(
-        reply.json()["data"]["livenessSession"]["identifier"],
-        "ana@example.com"
-    );
+    assert_eq!(reply.json()["data"]["livenessSession"]["identifier"], "ana@example.com");
     let k = keys(v);
     let at = |key: &str| k.iter().position(|x| *x == key).unwrap();
     assert_eq!(
@@ -213,9 +192,7 @@ async fn optional_fields_and_flow_defaults() {
     );
 
     let expires = time::OffsetDateTime::now_utc() + time::Duration::seconds(600);
-    let expires = expires
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap();
+    let expires = expires.format(&time::format_description::well_known::Rfc3339).unwrap();
     let body = format!(
         r#"{{{base},"type":"oneTimeLink","requires2FA":false,"redirectUrl":"http://localhost:3000/cb","language":"es","expiresAt":"{expires}"}}"#
     );
@@ -239,11 +216,7 @@ async fn optional_fields_and_flow_defaults() {
     let at = |key: &str| k.iter().position(|x| *x == key).unwrap();
     assert_eq!(
         (at("redirectUrl"), at("language"), at("_id")),
-        (
-            at("requires2FA") + 1,
-            at("requires2FA") + 2,
-            at("requires2FA") + 3
-        )
+        (at("requires2FA") + 1, at("requires2FA") + 2, at("requires2FA") + 3)
     );
     let expires_at = ts(data["livenessSession"]["expiresAt"].as_str().unwrap());
     assert_eq!(expires_at.unix_seconds(), ts(&expires).unix_seconds());
@@ -257,36 +230,21 @@ async fn optional_fields_and_flow_defaults() {
     assert_eq!(claims.exp, expires_at.unix_seconds());
     let sid = data["livenessSession"]["_id"].as_str().unwrap();
     assert_eq!(
-        s(
-            &env.items(&format!("LIVENESS_SESSION#{sid}")).await[0],
-            "ttl"
-        ),
+        s(&env.items(&format!("LIVENESS_SESSION#{sid}")).await[0], "ttl"),
         claims.exp.to_string()
     );
 
-    let reply = env
-        .call(post(&format!(r#"{{{base},"type":"validation"}}"#), &[]))
-        .await;
+    let reply = env.call(post(&format!(r#"{{{base},"type":"validation"}}"#), &[])).await;
     assert_eq!(
         reply.json()["data"]["biometricValidation"]["url"],
         "https://app.verifik.co/stand-alone/66df5bf5c4d855fb0bdf5da2?type=liveness"
     );
 }
 
-async fn assert_rejected_without_writes(
-    env: &TestEnv,
-    event: Value,
-    status: u16,
-    code: &str,
-    message: &str,
-) {
+async fn assert_rejected_without_writes(env: &TestEnv, event: Value, status: u16, code: &str, message: &str) {
     let before = env.scan().await.len();
     env.call(event).await.assert_error(status, code, message);
-    assert_eq!(
-        env.scan().await.len(),
-        before,
-        "a rejected request wrote something"
-    );
+    assert_eq!(env.scan().await.len(), before, "a rejected request wrote something");
 }
 
 #[tokio::test]
@@ -308,10 +266,7 @@ async fn authentication_errors() {
 
     let expired = format!(
         "Bearer {}",
-        sign(
-            &json!({"clientId": CLIENT, "exp": now_secs() - 60}),
-            CLIENT_SECRET
-        )
+        sign(&json!({"clientId": CLIENT, "exp": now_secs() - 60}), CLIENT_SECRET)
     );
     let reply = env
         .call(event(
@@ -329,10 +284,7 @@ async fn authentication_errors() {
         "another-secret-another-secret-another-secret",
     );
     let no_client = sign(&json!({"exp": now_secs() + 60}), CLIENT_SECRET);
-    let bad_client = sign(
-        &json!({"clientId": "me", "exp": now_secs() + 60}),
-        CLIENT_SECRET,
-    );
+    let bad_client = sign(&json!({"clientId": "me", "exp": now_secs() + 60}), CLIENT_SECRET);
     for token in [
         "garbage",
         "a.b.c",
@@ -343,12 +295,7 @@ async fn authentication_errors() {
         let auth = format!("Bearer {token}");
         assert_rejected_without_writes(
             &env,
-            event(
-                "POST",
-                path,
-                &[("authorization", &auth), json_ct],
-                Some(SEED_BODY),
-            ),
+            event("POST", path, &[("authorization", &auth), json_ct], Some(SEED_BODY)),
             401,
             "InvalidCredentials",
             "invalid token",
@@ -358,11 +305,7 @@ async fn authentication_errors() {
     // Authentication comes before the body.
     env.call(event("POST", path, &[json_ct], Some("{not json")))
         .await
-        .assert_error(
-            401,
-            "InvalidCredentials",
-            "No authorization token was found",
-        );
+        .assert_error(401, "InvalidCredentials", "No authorization token was found");
     // A bare token and a lower-case scheme are accepted.
     for auth in [token_for(CLIENT), format!("bearer {}", token_for(CLIENT))] {
         let reply = env
@@ -384,17 +327,17 @@ async fn request_errors_in_check_order() {
     let a = ("authorization", auth.as_str());
     let path = "/v2/biometric-validations";
 
-    let reply = env
-        .call(event("POST", "/v2/other", &[a], Some(SEED_BODY)))
-        .await;
+    let reply = env.call(event("POST", "/v2/other", &[a], Some(SEED_BODY))).await;
     reply.assert_error(404, "ResourceNotFound", "/v2/other does not exist");
     let reply = env.call(event("GET", path, &[a], None)).await;
     reply.assert_error(405, "MethodNotAllowed", "only POST is allowed on this path");
     assert_eq!(reply.header("allow"), Some("POST"));
     // 405 comes before 401, 404 before 405.
-    env.call(event("DELETE", path, &[], None))
-        .await
-        .assert_error(405, "MethodNotAllowed", "only POST is allowed on this path");
+    env.call(event("DELETE", path, &[], None)).await.assert_error(
+        405,
+        "MethodNotAllowed",
+        "only POST is allowed on this path",
+    );
     env.call(event("GET", "/nope", &[], None))
         .await
         .assert_error(404, "ResourceNotFound", "/nope does not exist");
@@ -421,17 +364,9 @@ async fn request_errors_in_check_order() {
     // No Content-Type is fine; +json and parameters too.
     for extra in [
         vec![a],
-        vec![
-            a,
-            ("content-type", "application/vnd.api+json; charset=utf-8"),
-        ],
+        vec![a, ("content-type", "application/vnd.api+json; charset=utf-8")],
     ] {
-        assert_eq!(
-            env.call(event("POST", path, &extra, Some(SEED_BODY)))
-                .await
-                .status,
-            200
-        );
+        assert_eq!(env.call(event("POST", path, &extra, Some(SEED_BODY))).await.status, 200);
     }
     let reply = env.call(post("{\"project\":", &[])).await;
     assert_eq!(
@@ -439,10 +374,7 @@ async fn request_errors_in_check_order() {
         (400, Some("InvalidContent"))
     );
     assert!(
-        reply.json()["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("Invalid JSON"),
+        reply.json()["message"].as_str().unwrap().starts_with("Invalid JSON"),
         "{}",
         reply.body
     );
@@ -470,8 +402,7 @@ async fn request_errors_in_check_order() {
         ),
     ];
     for (body, message) in cases {
-        assert_rejected_without_writes(&env, post(body, &[]), 409, "MissingParameter", message)
-            .await;
+        assert_rejected_without_writes(&env, post(body, &[]), 409, "MissingParameter", message).await;
     }
     // The Idempotency-Key rule is a field error, reported with the body's.
     let long_key = "k".repeat(256);
@@ -495,13 +426,21 @@ async fn stage_prefixes_are_the_same_route() {
     ev["rawPath"] = json!("/prod/v2/biometric-validations");
     ev["requestContext"]["stage"] = json!("prod");
     assert_eq!(env.call(ev.clone()).await.status, 200);
+    // A REST API event: the path has no stage, whatever the stage is called (even `v2`).
+    let mut rest: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/events/rest-api-login.json")).unwrap(),
+    )
+    .unwrap();
+    rest["requestContext"]["stage"] = json!("v2");
+    rest["headers"]["Authorization"] = json!(bearer());
+    rest["multiValueHeaders"]["Authorization"] = json!([bearer()]);
+    let reply = env.call(rest).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
     // Another prefix than the stage is another path.
     ev["rawPath"] = json!("/dev/v2/biometric-validations");
-    env.call(ev).await.assert_error(
-        404,
-        "ResourceNotFound",
-        "/dev/v2/biometric-validations does not exist",
-    );
+    env.call(ev)
+        .await
+        .assert_error(404, "ResourceNotFound", "/dev/v2/biometric-validations does not exist");
 }
 
 #[tokio::test]
@@ -535,12 +474,7 @@ async fn projects_and_flows_that_cannot_be_used() {
         .unwrap();
     let other_flow = "66df5c22c4d855fb0bdf5db1";
     env.store
-        .put_flow(&flow_of(
-            other_project,
-            other_flow,
-            FlowType::Login,
-            FlowStatus::Active,
-        ))
+        .put_flow(&flow_of(other_project, other_flow, FlowType::Login, FlowStatus::Active))
         .await
         .unwrap();
     // A project without a collection, a paused flow, a draft flow, a flow with liveness off.
@@ -585,20 +519,40 @@ async fn projects_and_flows_that_cannot_be_used() {
     env.store
         .put_flow(&ProjectFlow {
             face_liveness: false,
-            ..flow_of(
-                PROJECT,
-                "66df5c22c4d855fb0bdf5db6",
-                FlowType::Login,
-                FlowStatus::Active,
-            )
+            ..flow_of(PROJECT, "66df5c22c4d855fb0bdf5db6", FlowType::Login, FlowStatus::Active)
         })
         .await
         .unwrap();
 
+    // Flows written by something else, with values this version does not know.
+    for (flow, kind, status) in [
+        ("66df5c22c4d855fb0bdf5db7", "login", "archived"),
+        ("66df5c22c4d855fb0bdf5db8", "kyc", "active"),
+    ] {
+        let (pk, sk) = biometric_validations::store::flow_key(id(PROJECT), id(flow));
+        let item = [
+            ("pk", pk),
+            ("sk", sk),
+            ("_id", flow.to_owned()),
+            ("project", PROJECT.to_owned()),
+            ("type", kind.to_owned()),
+            ("status", status.to_owned()),
+        ];
+        env.store
+            .client()
+            .put_item()
+            .table_name(&env.table)
+            .set_item(Some(
+                item.into_iter()
+                    .map(|(k, v)| (k.to_owned(), aws_sdk_dynamodb::types::AttributeValue::S(v)))
+                    .collect(),
+            ))
+            .send()
+            .await
+            .unwrap();
+    }
     let body = |project: &str, flow: &str, kind: &str| {
-        format!(
-            r#"{{"project":"{project}","projectFlow":"{flow}","identifier":"u1","type":"{kind}"}}"#
-        )
+        format!(r#"{{"project":"{project}","projectFlow":"{flow}","identifier":"u1","type":"{kind}"}}"#)
     };
     let not_found = [
         (other_project, other_flow),              // another client's project
@@ -609,6 +563,8 @@ async fn projects_and_flows_that_cannot_be_used() {
         (PROJECT, "66df5c22c4d855fb0bdf5db4"),    // paused
         (PROJECT, "66df5c22c4d855fb0bdf5db5"),    // draft
         (PROJECT, "66df5c22c4d855fb0bdf5db6"),    // liveness off
+        (PROJECT, "66df5c22c4d855fb0bdf5db7"),    // unknown status
+        (PROJECT, "66df5c22c4d855fb0bdf5db8"),    // unknown type
     ];
     for (project, flow) in not_found {
         assert_rejected_without_writes(
@@ -638,10 +594,7 @@ async fn projects_and_flows_that_cannot_be_used() {
     .await;
     // Upper-case ids name the same project and are stored lower-case.
     let reply = env
-        .call(post(
-            &body(&PROJECT.to_uppercase(), LOGIN_FLOW, "login"),
-            &[],
-        ))
+        .call(post(&body(&PROJECT.to_uppercase(), LOGIN_FLOW, "login"), &[]))
         .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.json()["data"]["livenessSession"]["project"], PROJECT);
@@ -668,9 +621,7 @@ async fn a_transaction_that_cannot_commit_leaves_no_new_item() {
     let after = env.scan().await;
     assert_eq!(after.len(), before.len());
     assert!(
-        env.items("LIVENESS_SESSION#66e3244269cd15b505d21070")
-            .await
-            .is_empty(),
+        env.items("LIVENESS_SESSION#66e3244269cd15b505d21070").await.is_empty(),
         "half a write"
     );
     // The same with an idempotency key: neither the pair nor the record is written.
@@ -685,28 +636,20 @@ async fn a_transaction_that_cannot_commit_leaves_no_new_item() {
     env.call(post(SEED_BODY, &[("idempotency-key", "k-1")]))
         .await
         .assert_error(500, "InternalServer", "500:internal_error");
-    assert!(
-        env.items("LIVENESS_SESSION#66e3244269cd15b505d21071")
-            .await
-            .is_empty()
-    );
+    assert!(env.items("LIVENESS_SESSION#66e3244269cd15b505d21071").await.is_empty());
     assert!(env.items("IDEMPOTENCY#").await.is_empty());
 }
 
 #[tokio::test]
 async fn idempotent_replay_is_byte_identical() {
     let env = TestEnv::new().await;
-    let first = env
-        .call(post(SEED_BODY, &[("idempotency-key", "order-42")]))
-        .await;
+    let first = env.call(post(SEED_BODY, &[("idempotency-key", "order-42")])).await;
     assert_eq!(first.status, 200, "{}", first.body);
     assert_eq!(first.header("idempotent-replayed"), None);
     // The same validated body, written differently.
     let same = r#"{ "type": "login", "identifier": " 03da12fba ", "projectFlow": "66DF5C22C4D855FB0BDF5DA9", "project": "66df5bf5c4d855fb0bdf5da2", "language": null }"#;
     for body in [SEED_BODY, same] {
-        let again = env
-            .call(post(body, &[("idempotency-key", "order-42")]))
-            .await;
+        let again = env.call(post(body, &[("idempotency-key", "order-42")])).await;
         assert_eq!(again.status, 200);
         assert_eq!(again.body, first.body, "byte for byte");
         assert_eq!(again.header("idempotent-replayed"), Some("true"));
@@ -715,21 +658,13 @@ async fn idempotent_replay_is_byte_identical() {
     assert_eq!(env.items("BIOMETRIC_VALIDATION#").await.len(), 1);
     let records = env.items("IDEMPOTENCY#").await;
     assert_eq!(records.len(), 1);
-    assert!(
-        !s(&records[0], "pk").contains("order-42"),
-        "the key is stored hashed"
-    );
+    assert!(!s(&records[0], "pk").contains("order-42"), "the key is stored hashed");
     let token = first.json()["data"]["token"].as_str().unwrap().to_owned();
     assert!(
-        !records[0]
-            .values()
-            .any(|v| format!("{v:?}").contains(&token)),
+        !records[0].values().any(|v| format!("{v:?}").contains(&token)),
         "no token at rest"
     );
-    assert_eq!(
-        s(&records[0], "ttl"),
-        decode_session_token(&token).exp.to_string()
-    );
+    assert_eq!(s(&records[0], "ttl"), decode_session_token(&token).exp.to_string());
 
     // Another body with the same key.
     let other = SEED_BODY.replace("03da12fba", "someone-else");
@@ -752,9 +687,7 @@ async fn idempotent_replay_is_byte_identical() {
         "404:Project_not_found_or_featured_disabled",
     );
     // A new key is a new pair.
-    let reply = env
-        .call(post(SEED_BODY, &[("idempotency-key", "order-43")]))
-        .await;
+    let reply = env.call(post(SEED_BODY, &[("idempotency-key", "order-43")])).await;
     assert_ne!(
         reply.json()["data"]["livenessSession"]["_id"],
         first.json()["data"]["livenessSession"]["_id"]
@@ -795,9 +728,7 @@ async fn concurrent_requests_with_one_key_create_one_pair() {
     let tasks: Vec<_> = (0..20)
         .map(|_| {
             let app = Arc::clone(&env.app);
-            tokio::spawn(async move {
-                call(&app, post(SEED_BODY, &[("idempotency-key", "same-key")])).await
-            })
+            tokio::spawn(async move { call(&app, post(SEED_BODY, &[("idempotency-key", "same-key")])).await })
         })
         .collect();
     let mut bodies = Vec::new();
@@ -806,10 +737,7 @@ async fn concurrent_requests_with_one_key_create_one_pair() {
         assert_eq!(reply.status, 200, "{}", reply.body);
         bodies.push(reply.body);
     }
-    assert!(
-        bodies.iter().all(|b| *b == bodies[0]),
-        "every caller gets the one pair"
-    );
+    assert!(bodies.iter().all(|b| *b == bodies[0]), "every caller gets the one pair");
     assert_eq!(env.items("LIVENESS_SESSION#").await.len(), 1);
     assert_eq!(env.items("BIOMETRIC_VALIDATION#").await.len(), 1);
     assert_eq!(env.items("IDEMPOTENCY#").await.len(), 1);
@@ -830,16 +758,12 @@ async fn a_panic_while_handling_becomes_a_500_and_the_next_request_is_served() {
         Arc::new(PanickingClock),
         Arc::new(biometric_validations::model::RandomIds::new()),
     );
-    call(&broken, post(SEED_BODY, &[])).await.assert_error(
-        500,
-        "InternalServer",
-        "500:internal_error",
-    );
+    call(&broken, post(SEED_BODY, &[]))
+        .await
+        .assert_error(500, "InternalServer", "500:internal_error");
     // The same instance keeps answering: the panic is caught per request.
-    call(&broken, post(SEED_BODY, &[])).await.assert_error(
-        500,
-        "InternalServer",
-        "500:internal_error",
-    );
+    call(&broken, post(SEED_BODY, &[]))
+        .await
+        .assert_error(500, "InternalServer", "500:internal_error");
     assert_eq!(env.call(post(SEED_BODY, &[])).await.status, 200);
 }

@@ -29,10 +29,7 @@ fn stdout(o: &Output) -> String {
         "admin failed: {}",
         String::from_utf8_lossy(&o.stderr)
     );
-    String::from_utf8(o.stdout.clone())
-        .unwrap()
-        .trim()
-        .to_owned()
+    String::from_utf8(o.stdout.clone()).unwrap().trim().to_owned()
 }
 
 #[tokio::test]
@@ -82,12 +79,7 @@ async fn admin_creates_the_table_and_puts_projects_and_flows() {
         .unwrap();
     let flow = loaded.flow.expect("flow stored");
     assert_eq!(
-        (
-            flow.kind,
-            flow.status,
-            flow.requires_2fa,
-            flow.face_liveness
-        ),
+        (flow.kind, flow.status, flow.requires_2fa, flow.face_liveness),
         (FlowType::Onboarding, FlowStatus::Paused, true, true)
     );
 
@@ -116,10 +108,7 @@ async fn admin_creates_the_table_and_puts_projects_and_flows() {
         ],
     );
     assert!(!missing.status.success());
-    assert!(
-        String::from_utf8_lossy(&missing.stderr)
-            .contains("project 66df5bf5c4d855fb0bdf5dff does not exist")
-    );
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("project 66df5bf5c4d855fb0bdf5dff does not exist"));
     let bad = admin(&table, &["put-project", "--client-id", "nope"]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--client-id must be 24 hex characters"));

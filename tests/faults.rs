@@ -104,11 +104,7 @@ async fn transient_write_faults_are_retried_to_a_200() {
         f.proxy.script.push(WRITE, fault, MAX_ATTEMPTS as usize - 1);
         let reply = f.send(&[]).await;
         assert_eq!(reply.status, 200, "{fault:?}: {}", reply.body);
-        assert_eq!(
-            f.proxy.script.remaining(),
-            0,
-            "{fault:?}: every injected fault was met"
-        );
+        assert_eq!(f.proxy.script.remaining(), 0, "{fault:?}: every injected fault was met");
         assert_eq!(f.pairs().await, 1);
     }
 }
@@ -127,11 +123,7 @@ async fn persistent_faults_answer_503_and_write_nothing() {
         let reply = f.send(&[]).await;
         assert_unavailable(&reply);
         // Bounded: exactly MAX_ATTEMPTS tries of the failing call.
-        assert_eq!(
-            10 - f.proxy.script.remaining(),
-            MAX_ATTEMPTS as usize,
-            "{op} {fault:?}"
-        );
+        assert_eq!(10 - f.proxy.script.remaining(), MAX_ATTEMPTS as usize, "{op} {fault:?}");
         assert_eq!(f.pairs().await, 0);
     }
 }
@@ -161,9 +153,7 @@ async fn stalls_past_the_attempt_timeout() {
     // Every attempt stalls: the operation timeout answers 503, long before the function's.
     for op in [READ, WRITE] {
         let f = faulty().await;
-        f.proxy
-            .script
-            .push(op, Fault::Stall(Duration::from_secs(30)), 10);
+        f.proxy.script.push(op, Fault::Stall(Duration::from_secs(30)), 10);
         let started = Instant::now();
         let reply = f.send(&[]).await;
         assert_unavailable(&reply);
@@ -191,11 +181,7 @@ async fn a_connection_dropped_after_the_write_never_leaves_half_a_write() {
             2,
             "the write was retried: {seen:?}"
         );
-        assert_eq!(
-            f.pairs().await,
-            1,
-            "the dropped attempt's pair is stored whole, once"
-        );
+        assert_eq!(f.pairs().await, 1, "the dropped attempt's pair is stored whole, once");
         if let Some(k) = key {
             // With a key, asking again replays the stored pair: no second pair.
             let again = f.send(&[("idempotency-key", k)]).await;
@@ -203,4 +189,30 @@ async fn a_connection_dropped_after_the_write_never_leaves_half_a_write() {
             assert_eq!(f.pairs().await, 1);
         }
     }
+}
+
+#[tokio::test]
+async fn the_request_deadline_answers_before_the_function_timeout() {
+    // A client whose own timeouts are far too long: the handler's deadline still answers.
+    let env = TestEnv::new().await;
+    let proxy = proxy::start(moto_endpoint().trim_start_matches("http://").to_owned()).await;
+    let slow = aws_config::timeout::TimeoutConfig::builder()
+        .operation_attempt_timeout(Duration::from_secs(60))
+        .build();
+    let app = App::with_parts(
+        &config(&env.table),
+        store::local_client_with_timeouts(&proxy.endpoint, slow),
+        Arc::new(SystemClock),
+        Arc::new(RandomIds::new()),
+    );
+    proxy.script.push(WRITE, Fault::Stall(Duration::from_secs(60)), 1);
+    let started = Instant::now();
+    let reply = call(&app, post(SEED_BODY, &[])).await;
+    assert_unavailable(&reply);
+    let took = started.elapsed();
+    assert!(
+        took >= biometric_validations::http::REQUEST_DEADLINE && took < FUNCTION_TIMEOUT,
+        "{took:?}"
+    );
+    assert_eq!(env.items("LIVENESS_SESSION#").await.len(), 0);
 }

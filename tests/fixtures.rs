@@ -96,25 +96,17 @@ fn expectation(name: &str) -> Expect {
             "InvalidArgument",
             "type onboarding does not match project flow type login",
         ),
-        "http-api-unknown-project.json" => {
-            Error(404, NOT_FOUND, "404:Project_not_found_or_featured_disabled")
+        "http-api-unknown-project.json" => Error(404, NOT_FOUND, "404:Project_not_found_or_featured_disabled"),
+        "http-api-no-token.json" | "rest-api-no-token.json" => {
+            Error(401, "InvalidCredentials", "No authorization token was found")
         }
-        "http-api-no-token.json" | "rest-api-no-token.json" => Error(
-            401,
-            "InvalidCredentials",
-            "No authorization token was found",
-        ),
         "http-api-get.json" => Error(405, "MethodNotAllowed", "only POST is allowed on this path"),
         other => panic!("events/{other} has no expectation here: add one"),
     }
 }
 
 fn keys(v: &Value) -> Vec<&str> {
-    v.as_object()
-        .expect("object")
-        .keys()
-        .map(String::as_str)
-        .collect()
+    v.as_object().expect("object").keys().map(String::as_str).collect()
 }
 
 #[tokio::test]
@@ -129,8 +121,7 @@ async fn every_fixture_through_the_handler() {
     names.sort();
     assert!(names.len() >= 14, "fixtures: {names:?}");
     for name in &names {
-        let event: Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap();
+        let event: Value = serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap();
         let reply = env.call(event).await;
         match expectation(name) {
             Expect::Error(status, code, message) => {
@@ -159,11 +150,7 @@ async fn every_fixture_through_the_handler() {
                 let session = &data["livenessSession"];
                 let validation = &data["biometricValidation"];
                 assert_eq!(keys(session), SESSION_KEYS, "{name}");
-                let mut want: Vec<&str> = VALIDATION_KEYS
-                    .iter()
-                    .copied()
-                    .filter(|k| !k.is_empty())
-                    .collect();
+                let mut want: Vec<&str> = VALIDATION_KEYS.iter().copied().filter(|k| !k.is_empty()).collect();
                 if language.is_some() {
                     want.insert(11, "language");
                 }
@@ -179,18 +166,10 @@ async fn every_fixture_through_the_handler() {
                     "{name}"
                 );
                 assert_eq!(validation["collectionCode"], COLLECTION_CODE);
-                assert_eq!(
-                    validation.get("language").and_then(Value::as_str),
-                    language,
-                    "{name}"
-                );
+                assert_eq!(validation.get("language").and_then(Value::as_str), language, "{name}");
                 assert_eq!(data["token"].as_str().unwrap().split('.').count(), 3);
                 let sid = session["_id"].as_str().unwrap();
-                assert_eq!(
-                    env.items(&format!("LIVENESS_SESSION#{sid}")).await.len(),
-                    1,
-                    "{name}"
-                );
+                assert_eq!(env.items(&format!("LIVENESS_SESSION#{sid}")).await.len(), 1, "{name}");
             }
         }
     }

@@ -43,14 +43,10 @@ async fn logs_are_one_json_line_per_request_and_hold_no_secret() {
     let env = TestEnv::new().await;
     let pii = "pii-5f2b9c-ana.maria@example.com";
     let body = |id: &str| {
-        json!({"project": PROJECT, "projectFlow": LOGIN_FLOW, "identifier": id, "type": "login"})
-            .to_string()
+        json!({"project": PROJECT, "projectFlow": LOGIN_FLOW, "identifier": id, "type": "login"}).to_string()
     };
     let good = bearer();
-    let expired = format!(
-        "Bearer {}",
-        sign(&json!({"clientId": CLIENT, "exp": 1}), CLIENT_SECRET)
-    );
+    let expired = format!("Bearer {}", sign(&json!({"clientId": CLIENT, "exp": 1}), CLIENT_SECRET));
     let forged = format!(
         "Bearer {}",
         sign(
@@ -77,37 +73,20 @@ async fn logs_are_one_json_line_per_request_and_hold_no_secret() {
         send(post(&body(pii), &[])),
         send(post(&body(pii), &[("idempotency-key", "log-key-1")])),
         send(post(&body(pii), &[("idempotency-key", "log-key-1")])),
-        send(post(
-            &body(&format!("{pii}-2")),
-            &[("idempotency-key", "log-key-1")],
-        )),
-        send(post(
-            &body(&format!("  {pii}  ")),
-            &[("authorization", &expired)],
-        )),
+        send(post(&body(&format!("{pii}-2")), &[("idempotency-key", "log-key-1")])),
+        send(post(&body(&format!("  {pii}  ")), &[("authorization", &expired)])),
         send(post(&body(pii), &[("authorization", &forged)])),
         send(post(&format!(r#"{{"identifier":"{pii}","#), &[])),
         send(post(&format!(r#"{{"identifier":"{pii}","{pii}":1}}"#), &[])),
-        send(post(
-            &format!(r#"{{"identifier":"{pii}","identifier":"x"}}"#),
-            &[],
-        )),
-        send(post(
-            &body(pii).replace(PROJECT, "66df5bf5c4d855fb0bdf5dff"),
-            &[],
-        )),
+        send(post(&format!(r#"{{"identifier":"{pii}","identifier":"x"}}"#), &[])),
+        send(post(&body(pii).replace(PROJECT, "66df5bf5c4d855fb0bdf5dff"), &[])),
         send(event(
             "GET",
             "/v2/biometric-validations",
             &[("authorization", &good)],
             None,
         )),
-        send(event(
-            "POST",
-            "/nope",
-            &[("authorization", &good)],
-            Some(&body(pii)),
-        )),
+        send(event("POST", "/nope", &[("authorization", &good)], Some(&body(pii)))),
     ];
     for ev in cases {
         replies.push(env.call(ev).await);
@@ -137,19 +116,13 @@ async fn logs_are_one_json_line_per_request_and_hold_no_secret() {
 
     let text = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     for secret in &secrets {
-        assert!(
-            !text.contains(secret.as_str()),
-            "{secret:?} reached the logs:\n{text}"
-        );
+        assert!(!text.contains(secret.as_str()), "{secret:?} reached the logs:\n{text}");
     }
     let lines: Vec<Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).expect("every line is JSON"))
         .collect();
-    let request_lines: Vec<&Value> = lines
-        .iter()
-        .filter(|l| l["fields"]["message"] == "request")
-        .collect();
+    let request_lines: Vec<&Value> = lines.iter().filter(|l| l["fields"]["message"] == "request").collect();
     assert_eq!(request_lines.len(), requests, "{text}");
     for (line, reply) in request_lines.iter().zip(&replies) {
         let f = &line["fields"];
@@ -159,10 +132,7 @@ async fn logs_are_one_json_line_per_request_and_hold_no_secret() {
         if reply.status == 200 {
             assert_eq!(f["client"], CLIENT);
             assert_eq!(f["project"], PROJECT);
-            assert_eq!(
-                f["liveness_session"],
-                reply.json()["data"]["livenessSession"]["_id"]
-            );
+            assert_eq!(f["liveness_session"], reply.json()["data"]["livenessSession"]["_id"]);
             assert_eq!(
                 f["biometric_validation"],
                 reply.json()["data"]["biometricValidation"]["_id"]

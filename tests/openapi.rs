@@ -12,8 +12,7 @@ use common::*;
 use serde_json::{Value, json};
 
 fn spec() -> Value {
-    let text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml")).unwrap();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml")).unwrap();
     serde_norway::from_str(&text).expect("openapi.yaml is YAML")
 }
 
@@ -24,9 +23,7 @@ fn validator(spec: &Value, name: &str) -> jsonschema::Validator {
         "$defs": spec["components"]["schemas"],
         "$ref": format!("#/$defs/{name}"),
     });
-    let doc: Value =
-        serde_json::from_str(&doc.to_string().replace("#/components/schemas/", "#/$defs/"))
-            .unwrap();
+    let doc: Value = serde_json::from_str(&doc.to_string().replace("#/components/schemas/", "#/$defs/")).unwrap();
     jsonschema::validator_for(&doc).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
@@ -37,11 +34,7 @@ fn operation(spec: &Value) -> &Value {
 /// Validates a real answer against the documented response of its status.
 fn check(spec: &Value, reply: &Reply) {
     let documented = &operation(spec)["responses"][reply.status.to_string()];
-    assert!(
-        documented.is_object(),
-        "status {} is not documented",
-        reply.status
-    );
+    assert!(documented.is_object(), "status {} is not documented", reply.status);
     let schema_ref = documented["content"]["application/json"]["schema"]["$ref"]
         .as_str()
         .unwrap();
@@ -61,11 +54,7 @@ fn check(spec: &Value, reply: &Reply) {
     if let Some(headers) = documented["headers"].as_object() {
         for (header, h) in headers {
             if h["required"] == true {
-                assert!(
-                    reply.header(header).is_some(),
-                    "{}: {header} missing",
-                    reply.status
-                );
+                assert!(reply.header(header).is_some(), "{}: {header} missing", reply.status);
             }
         }
     }
@@ -78,15 +67,13 @@ async fn real_answers_validate_against_openapi() {
     let path = "/v2/biometric-validations";
     let auth = bearer();
     let a = ("authorization", auth.as_str());
-    let expired = format!(
-        "Bearer {}",
-        sign(&json!({"clientId": CLIENT, "exp": 1}), CLIENT_SECRET)
-    );
+    let expired = format!("Bearer {}", sign(&json!({"clientId": CLIENT, "exp": 1}), CLIENT_SECRET));
     let expires = (time::OffsetDateTime::now_utc() + time::Duration::minutes(10))
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
     let full = json!({"project": PROJECT, "projectFlow": LOGIN_FLOW, "identifier": "x", "type": "validation",
-        "redirectUrl": "https://example.com/cb", "requires2FA": true, "expiresAt": expires, "language": "es"}).to_string();
+        "redirectUrl": "https://example.com/cb", "requires2FA": true, "expiresAt": expires, "language": "es"})
+    .to_string();
     let events = vec![
         post(SEED_BODY, &[]),
         post(&full, &[("idempotency-key", "openapi-1")]),
@@ -98,26 +85,11 @@ async fn real_answers_validate_against_openapi() {
         post(&SEED_BODY.replace("login", "onboarding"), &[]),
         post(&SEED_BODY.replace(PROJECT, "66df5bf5c4d855fb0bdf5dff"), &[]),
         event("POST", path, &[], Some(SEED_BODY)),
-        event(
-            "POST",
-            path,
-            &[("authorization", &expired)],
-            Some(SEED_BODY),
-        ),
-        event(
-            "POST",
-            path,
-            &[("authorization", "Bearer x.y.z")],
-            Some(SEED_BODY),
-        ),
+        event("POST", path, &[("authorization", &expired)], Some(SEED_BODY)),
+        event("POST", path, &[("authorization", "Bearer x.y.z")], Some(SEED_BODY)),
         event("GET", path, &[a], None),
         event("POST", "/v2/elsewhere", &[a], None),
-        event(
-            "POST",
-            path,
-            &[a, ("content-type", "text/plain")],
-            Some(SEED_BODY),
-        ),
+        event("POST", path, &[a, ("content-type", "text/plain")], Some(SEED_BODY)),
         event("POST", path, &[a], Some(&" ".repeat(16 * 1024 + 1))),
     ];
     let mut seen = std::collections::BTreeSet::new();
@@ -187,11 +159,7 @@ fn every_status_and_code_the_function_answers_is_documented() {
             "{e:?}: status {} undocumented",
             e.status()
         );
-        assert!(
-            codes.contains(&e.code()),
-            "{e:?}: code {} undocumented",
-            e.code()
-        );
+        assert!(codes.contains(&e.code()), "{e:?}: code {} undocumented", e.code());
     }
     assert!(spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer");
     let params = operation(&spec)["parameters"].as_array().unwrap();
@@ -206,8 +174,7 @@ fn every_status_and_code_the_function_answers_is_documented() {
 fn the_request_schema_matches_the_validation_rules() {
     let spec = spec();
     let v = validator(&spec, "CreateRequest");
-    let example = &operation(&spec)["requestBody"]["content"]["application/json"]["examples"]["seed"]
-        ["value"];
+    let example = &operation(&spec)["requestBody"]["content"]["application/json"]["examples"]["seed"]["value"];
     assert!(v.is_valid(example));
     assert!(v.is_valid(&serde_json::from_str::<Value>(SEED_BODY).unwrap()));
     for bad in [

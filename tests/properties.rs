@@ -43,8 +43,7 @@ fn json_any() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(3, 16, 4, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map("[a-z]{1,6}", inner, 0..4)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            prop::collection::btree_map("[a-z]{1,6}", inner, 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }
@@ -62,57 +61,41 @@ fn field(valid: Vec<&'static str>) -> impl Strategy<Value = Option<Value>> {
 /// Objects built from the contract's keys with valid, odd and wrong values, plus extras.
 fn body_object() -> impl Strategy<Value = String> {
     (
-        field(vec![
-            PROJECT,
-            "66DF5BF5C4D855FB0BDF5DA2",
-            "66df5bf5c4d855fb0bdf5dff",
-        ]),
+        field(vec![PROJECT, "66DF5BF5C4D855FB0BDF5DA2", "66df5bf5c4d855fb0bdf5dff"]),
         field(vec![LOGIN_FLOW, ONBOARDING_FLOW]),
         field(vec!["03da12fba", "  someone@example.com ", "👩‍🔬"]),
-        field(vec![
-            "login",
-            "onboarding",
-            "validation",
-            "oneTimeLink",
-            "Login",
-        ]),
+        field(vec!["login", "onboarding", "validation", "oneTimeLink", "Login"]),
         prop::option::of(field(vec![
             "https://example.com/cb",
             "http://localhost:3000/",
             "javascript:x",
         ])),
-        prop::option::of(prop_oneof![
-            Just(json!(true)),
-            Just(json!(false)),
-            json_any()
-        ]),
+        prop::option::of(prop_oneof![Just(json!(true)), Just(json!(false)), json_any()]),
         prop::option::of(field(vec!["en", "es", "fr"])),
         prop::option::of(("[a-zA-Z]{1,12}", json_any())),
     )
-        .prop_map(
-            |(project, flow, identifier, kind, redirect, twofa, language, extra)| {
-                let mut m = serde_json::Map::new();
-                for (k, v) in [
-                    ("project", project),
-                    ("projectFlow", flow),
-                    ("identifier", identifier),
-                    ("type", kind),
-                    ("redirectUrl", redirect.flatten()),
-                    ("language", language.flatten()),
-                ] {
-                    if let Some(v) = v {
-                        m.insert(k.to_owned(), v);
-                    }
+        .prop_map(|(project, flow, identifier, kind, redirect, twofa, language, extra)| {
+            let mut m = serde_json::Map::new();
+            for (k, v) in [
+                ("project", project),
+                ("projectFlow", flow),
+                ("identifier", identifier),
+                ("type", kind),
+                ("redirectUrl", redirect.flatten()),
+                ("language", language.flatten()),
+            ] {
+                if let Some(v) = v {
+                    m.insert(k.to_owned(), v);
                 }
-                if let Some(v) = twofa {
-                    m.insert("requires2FA".to_owned(), v);
-                }
-                if let Some((k, v)) = extra {
-                    m.insert(k, v);
-                }
-                Value::Object(m).to_string()
-            },
-        )
+            }
+            if let Some(v) = twofa {
+                m.insert("requires2FA".to_owned(), v);
+            }
+            if let Some((k, v)) = extra {
+                m.insert(k, v);
+            }
+            Value::Object(m).to_string()
+        })
 }
 
 fn body_bytes() -> impl Strategy<Value = Vec<u8>> {
@@ -158,8 +141,7 @@ fn idempotency_key() -> impl Strategy<Value = Option<String>> {
 
 fn assert_contract(status: u16, body: &str) -> Result<(), TestCaseError> {
     prop_assert!(CLIENT_STATUSES.contains(&status), "status {status}: {body}");
-    let v: Value = serde_json::from_str(body)
-        .map_err(|e| TestCaseError::fail(format!("not JSON ({e}): {body}")))?;
+    let v: Value = serde_json::from_str(body).map_err(|e| TestCaseError::fail(format!("not JSON ({e}): {body}")))?;
     if status == 200 {
         prop_assert!(
             v["data"]["livenessSession"]["_id"].is_string() && v["data"]["token"].is_string(),
@@ -283,8 +265,7 @@ fn edge_cases_through_the_handler() {
         live.rt.block_on(live.env.call(ev))
     };
     let with_identifier = |id: &str| {
-        json!({"project": PROJECT, "projectFlow": LOGIN_FLOW, "identifier": id, "type": "login"})
-            .to_string()
+        json!({"project": PROJECT, "projectFlow": LOGIN_FLOW, "identifier": id, "type": "login"}).to_string()
     };
     for id in [
         "👩‍🔬 ana",
@@ -298,30 +279,20 @@ fn edge_cases_through_the_handler() {
         assert_eq!(r.json()["data"]["livenessSession"]["identifier"], id.trim());
     }
     let r = call(with_identifier(&"x".repeat(257)).as_bytes(), false);
+    r.assert_error(409, "MissingParameter", "identifier must be at most 256 characters");
+    let r = call(br#"{"project":1,"projectFlow":2.5,"identifier":3,"type":4}"#, false);
     r.assert_error(
         409,
         "MissingParameter",
-        "identifier must be at most 256 characters",
+        "project must be a string. projectFlow must be a string. identifier must be a string. type must be a string",
     );
-    let r = call(
-        br#"{"project":1,"projectFlow":2.5,"identifier":3,"type":4}"#,
-        false,
-    );
-    r.assert_error(409, "MissingParameter", "project must be a string. projectFlow must be a string. identifier must be a string. type must be a string");
     let r = call(b"\xff\xfe{\"a\":1}", true);
-    assert_eq!(
-        (r.status, r.json()["code"].as_str()),
-        (400, Some("InvalidContent"))
-    );
+    assert_eq!((r.status, r.json()["code"].as_str()), (400, Some("InvalidContent")));
     // Deep nesting: an array is "not an object" however deep (8 KiB of brackets included);
     // an object nests its values, past serde_json's recursion limit: invalid JSON.
     for depth in [1000, 8 * 1024] {
         let deep = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
-        call(deep.as_bytes(), false).assert_error(
-            409,
-            "MissingParameter",
-            "body must be an object",
-        );
+        call(deep.as_bytes(), false).assert_error(409, "MissingParameter", "body must be an object");
     }
     let deep = format!("{}1{}", r#"{"a":"#.repeat(1000), "}".repeat(1000));
     let r = call(deep.as_bytes(), false);
@@ -335,8 +306,5 @@ fn edge_cases_through_the_handler() {
         br#"{"project":"66df5bf5c4d855fb0bdf5da2","project":"66df5bf5c4d855fb0bdf5da2"}"#,
         false,
     );
-    assert_eq!(
-        (r.status, r.json()["code"].as_str()),
-        (400, Some("InvalidContent"))
-    );
+    assert_eq!((r.status, r.json()["code"].as_str()), (400, Some("InvalidContent")));
 }

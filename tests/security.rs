@@ -22,10 +22,7 @@ fn with_auth(auth: &str) -> Value {
     event(
         "POST",
         PATH,
-        &[
-            ("authorization", auth),
-            ("content-type", "application/json"),
-        ],
+        &[("authorization", auth), ("content-type", "application/json")],
         Some(SEED_BODY),
     )
 }
@@ -43,10 +40,7 @@ async fn assert_invalid(env: &TestEnv, auth: &str, why: &str) {
     let reply = env.call(with_auth(auth)).await;
     assert_eq!(
         (reply.status, reply.json()),
-        (
-            401,
-            json!({"code": "InvalidCredentials", "message": "invalid token"})
-        ),
+        (401, json!({"code": "InvalidCredentials", "message": "invalid token"})),
         "{why}"
     );
     assert_eq!(reply.header("www-authenticate"), Some("Bearer"), "{why}");
@@ -74,12 +68,7 @@ async fn forged_and_foreign_tokens_are_refused() {
     for alg in ["RS256", "ES256", "PS256", "EdDSA", "HS384", "HS512"] {
         let header = b64(&json!({"alg": alg, "typ": "JWT"}).to_string());
         assert_invalid(&env, &format!("Bearer {header}.{body}.{good_sig}"), alg).await;
-        assert_invalid(
-            &env,
-            &format!("Bearer {header}.{body}.{}", b64("signature")),
-            alg,
-        )
-        .await;
+        assert_invalid(&env, &format!("Bearer {header}.{body}.{}", b64("signature")), alg).await;
     }
     // The HS256 signature of the good token, with its claims changed.
     let other_claims = b64(&json!({"clientId": OTHER_CLIENT, "exp": now() + 600}).to_string());
@@ -101,10 +90,7 @@ async fn forged_and_foreign_tokens_are_refused() {
     .await;
     assert_invalid(
         &env,
-        &format!(
-            "Bearer {}",
-            sign(&json!({"exp": now() + 600}), CLIENT_SECRET)
-        ),
+        &format!("Bearer {}", sign(&json!({"exp": now() + 600}), CLIENT_SECRET)),
         "no clientId",
     )
     .await;
@@ -122,25 +108,15 @@ async fn forged_and_foreign_tokens_are_refused() {
         &env,
         &format!(
             "Bearer {}",
-            sign(
-                &json!({"clientId": CLIENT, "exp": "tomorrow"}),
-                CLIENT_SECRET
-            )
+            sign(&json!({"clientId": CLIENT, "exp": "tomorrow"}), CLIENT_SECRET)
         ),
         "exp not a number",
     )
     .await;
-    let junk: String = (0..8 * 1024)
-        .map(|i| (b'a' + (i % 26) as u8) as char)
-        .collect();
+    let junk: String = (0..8 * 1024).map(|i| (b'a' + (i % 26) as u8) as char).collect();
     assert_invalid(&env, &format!("Bearer {junk}"), "8 KiB junk").await;
     let junk_jwt = format!("{}.{}.{}", &junk[..2730], &junk[2730..5460], &junk[5460..]);
-    assert_invalid(
-        &env,
-        &format!("Bearer {junk_jwt}"),
-        "8 KiB junk in three parts",
-    )
-    .await;
+    assert_invalid(&env, &format!("Bearer {junk_jwt}"), "8 KiB junk in three parts").await;
 }
 
 #[tokio::test]
@@ -149,10 +125,7 @@ async fn session_and_client_tokens_are_not_interchangeable() {
     let reply = env
         .call(with_auth(&format!(
             "Bearer {}",
-            sign(
-                &json!({"clientId": CLIENT, "exp": now() + 600}),
-                CLIENT_SECRET
-            )
+            sign(&json!({"clientId": CLIENT, "exp": now() + 600}), CLIENT_SECRET)
         )))
         .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
@@ -177,23 +150,15 @@ async fn session_and_client_tokens_are_not_interchangeable() {
     .await;
     // And a client token is not a session token.
     let verifier = SessionVerifier::new(SESSION_SECRET.as_bytes(), "biometric-validations");
-    let client_token = sign(
-        &json!({"clientId": CLIENT, "exp": i64::MAX / 2}),
-        CLIENT_SECRET,
-    );
+    let client_token = sign(&json!({"clientId": CLIENT, "exp": i64::MAX / 2}), CLIENT_SECRET);
     assert!(verifier.verify(&client_token).is_err());
     let as_session = sign(
         &json!({"clientId": CLIENT, "sub": CLIENT, "iss": "biometric-validations", "exp": i64::MAX / 2}),
         SESSION_SECRET,
     );
-    assert!(
-        verifier.verify(&as_session).is_err(),
-        "no aud: not a session token"
-    );
+    assert!(verifier.verify(&as_session).is_err(), "no aud: not a session token");
     // The session token itself does verify as one (its exp is in 2030).
-    let claims = verifier
-        .verify(&session_token)
-        .expect("a session token verifies");
+    let claims = verifier.verify(&session_token).expect("a session token verifies");
     assert_eq!(claims.client.to_string(), CLIENT);
 }
 
@@ -203,10 +168,7 @@ async fn expiry_leeway_is_five_seconds() {
     let at = |offset: i64| {
         format!(
             "Bearer {}",
-            sign(
-                &json!({"clientId": CLIENT, "exp": now() + offset}),
-                CLIENT_SECRET
-            )
+            sign(&json!({"clientId": CLIENT, "exp": now() + offset}), CLIENT_SECRET)
         )
     };
     for offset in [-5, -1, 0] {
@@ -223,39 +185,20 @@ async fn expiry_leeway_is_five_seconds() {
 #[tokio::test]
 async fn scheme_spelling_and_repeated_headers() {
     let env = pinned().await;
-    let token = sign(
-        &json!({"clientId": CLIENT, "exp": now() + 600}),
-        CLIENT_SECRET,
-    );
-    for auth in [
-        format!("bearer {token}"),
-        format!("BEARER {token}"),
-        token.clone(),
-    ] {
+    let token = sign(&json!({"clientId": CLIENT, "exp": now() + 600}), CLIENT_SECRET);
+    for auth in [format!("bearer {token}"), format!("BEARER {token}"), token.clone()] {
         assert_eq!(env.call(with_auth(&auth)).await.status, 200, "{auth}");
     }
     assert_invalid(&env, &format!("Basic {token}"), "another scheme").await;
     // HTTP API joins repeated headers with a comma.
-    assert_invalid(
-        &env,
-        &format!("Bearer {token},Bearer {token}"),
-        "two headers joined",
-    )
-    .await;
+    assert_invalid(&env, &format!("Bearer {token},Bearer {token}"), "two headers joined").await;
     // REST API keeps them apart.
     let mut rest: Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/events/rest-api-login.json"
-        ))
-        .unwrap(),
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/events/rest-api-login.json")).unwrap(),
     )
     .unwrap();
     let auth = format!("Bearer {token}");
-    rest["headers"]
-        .as_object_mut()
-        .unwrap()
-        .remove("Authorization");
+    rest["headers"].as_object_mut().unwrap().remove("Authorization");
     rest["multiValueHeaders"]["Authorization"] = json!([auth, auth]);
     env.call(rest.clone())
         .await
@@ -270,32 +213,19 @@ async fn no_client_reaches_another_clients_project() {
     // The demo project belongs to CLIENT; OTHER_CLIENT owns a project with an active flow.
     let theirs = "66df5bf5c4d855fb0bdf5dc0";
     let their_flow = "66df5c22c4d855fb0bdf5dc1";
+    env.store.put_project(&project_of(theirs, OTHER_CLIENT)).await.unwrap();
     env.store
-        .put_project(&project_of(theirs, OTHER_CLIENT))
-        .await
-        .unwrap();
-    env.store
-        .put_flow(&flow_of(
-            theirs,
-            their_flow,
-            FlowType::Login,
-            FlowStatus::Active,
-        ))
+        .put_flow(&flow_of(theirs, their_flow, FlowType::Login, FlowStatus::Active))
         .await
         .unwrap();
     let attacker = format!("Bearer {}", token_for(OTHER_CLIENT));
     let victim = bearer();
     let ask = |auth: &str, project: &str, flow: &str| {
-        let body = format!(
-            r#"{{"project":"{project}","projectFlow":"{flow}","identifier":"u","type":"login"}}"#
-        );
+        let body = format!(r#"{{"project":"{project}","projectFlow":"{flow}","identifier":"u","type":"login"}}"#);
         event(
             "POST",
             PATH,
-            &[
-                ("authorization", auth),
-                ("content-type", "application/json"),
-            ],
+            &[("authorization", auth), ("content-type", "application/json")],
             Some(&body),
         )
     };
@@ -305,27 +235,18 @@ async fn no_client_reaches_another_clients_project() {
         (victim.as_str(), PROJECT, their_flow),   // own project, another client's flow
         (victim.as_str(), theirs, their_flow),    // another client's project
         (attacker.as_str(), "66df5bf5c4d855fb0bdf5dff", LOGIN_FLOW), // a project that does not exist
-        (attacker.as_str(), theirs, "66df5c22c4d855fb0bdf5dff"),     // a flow that does not exist
+        (attacker.as_str(), theirs, "66df5c22c4d855fb0bdf5dff"), // a flow that does not exist
     ];
     let mut answers = Vec::new();
     for (auth, project, flow) in cases {
         let reply = env.call(ask(auth, project, flow)).await;
         answers.push((reply.status, reply.body, reply.headers.len()));
     }
-    assert!(
-        answers.iter().all(|a| *a == answers[0]),
-        "answers differ: {answers:?}"
-    );
+    assert!(answers.iter().all(|a| *a == answers[0]), "answers differ: {answers:?}");
     assert_eq!(answers[0].0, 404);
     assert!(env.items("LIVENESS_SESSION#").await.is_empty());
     assert!(env.items("BIOMETRIC_VALIDATION#").await.is_empty());
     // Each client does reach its own.
-    assert_eq!(
-        env.call(ask(&attacker, theirs, their_flow)).await.status,
-        200
-    );
-    assert_eq!(
-        env.call(ask(&victim, PROJECT, LOGIN_FLOW)).await.status,
-        200
-    );
+    assert_eq!(env.call(ask(&attacker, theirs, their_flow)).await.status, 200);
+    assert_eq!(env.call(ask(&victim, PROJECT, LOGIN_FLOW)).await.status, 200);
 }

@@ -83,11 +83,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if let Err(e) = f.app.check(&req, f.now) {
-        assert!(
-            e.status() < 500,
-            "a client mistake answered {}: {e:?}",
-            e.status()
-        );
+        assert!(e.status() < 500, "a client mistake answered {}: {e:?}", e.status());
         let _ = e.body();
     }
 });

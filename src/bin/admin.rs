@@ -110,26 +110,20 @@ async fn main() -> ExitCode {
 }
 
 fn id_arg(name: &str, value: &str) -> Result<ObjectId, String> {
-    ObjectId::parse(value)
-        .ok_or_else(|| format!("--{name} must be 24 hex characters (an ObjectId), got {value:?}"))
+    ObjectId::parse(value).ok_or_else(|| format!("--{name} must be 24 hex characters (an ObjectId), got {value:?}"))
 }
 
 fn new_or(name: &str, value: Option<&str>, ids: &RandomIds) -> Result<ObjectId, String> {
     match value {
         Some(v) => id_arg(name, v),
-        None => {
-            Ok(ids.next_id(u32::try_from(SystemClock.now().unix_seconds()).unwrap_or(u32::MAX)))
-        }
+        None => Ok(ids.next_id(u32::try_from(SystemClock.now().unix_seconds()).unwrap_or(u32::MAX))),
     }
 }
 
 async fn run(cli: Cli) -> Result<String, String> {
     let ids = RandomIds::new();
     let store = || async {
-        let table = cli
-            .table
-            .clone()
-            .ok_or("--table (or TABLE_NAME) is required")?;
+        let table = cli.table.clone().ok_or("--table (or TABLE_NAME) is required")?;
         Ok::<_, String>(Store::new(
             store::client_from_env(cli.endpoint_url.as_deref()).await,
             table,
@@ -152,22 +146,14 @@ async fn run(cli: Cli) -> Result<String, String> {
                 id: new_or("id", id.as_deref(), &ids)?,
                 client: id_arg("client-id", client_id)?,
                 name: name.clone(),
-                assigned_collection: Some(new_or(
-                    "assigned-collection",
-                    assigned_collection.as_deref(),
-                    &ids,
-                )?),
+                assigned_collection: Some(new_or("assigned-collection", assigned_collection.as_deref(), &ids)?),
                 collection_code: Some(
                     collection_code
                         .clone()
                         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
                 ),
             };
-            store()
-                .await?
-                .put_project(&project)
-                .await
-                .map_err(|e| e.to_string())?;
+            store().await?.put_project(&project).await.map_err(|e| e.to_string())?;
             Ok(project.id.to_string())
         }
         Command::PutFlow {
@@ -181,16 +167,8 @@ async fn run(cli: Cli) -> Result<String, String> {
         } => {
             let project = id_arg("project-id", project_id)?;
             let store = store().await?;
-            if store
-                .project(project)
-                .await
-                .map_err(|e| e.to_string())?
-                .is_none()
-            {
-                return Err(format!(
-                    "project {project} does not exist in table {}",
-                    store.table()
-                ));
+            if store.project(project).await.map_err(|e| e.to_string())?.is_none() {
+                return Err(format!("project {project} does not exist in table {}", store.table()));
             }
             let flow = ProjectFlow {
                 id: new_or("id", id.as_deref(), &ids)?,

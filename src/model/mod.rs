@@ -74,6 +74,9 @@ impl Language {
 pub enum FlowType {
     Login,
     Onboarding,
+    /// A type this version does not know (written by something else): never usable.
+    #[serde(other)]
+    Unknown,
 }
 
 impl FlowType {
@@ -81,6 +84,7 @@ impl FlowType {
         match self {
             Self::Login => "login",
             Self::Onboarding => "onboarding",
+            Self::Unknown => "unknown",
         }
     }
 
@@ -89,8 +93,7 @@ impl FlowType {
     pub fn accepts(self, t: ValidationType) -> bool {
         !matches!(
             (self, t),
-            (FlowType::Login, ValidationType::Onboarding)
-                | (FlowType::Onboarding, ValidationType::Login)
+            (FlowType::Login, ValidationType::Onboarding) | (FlowType::Onboarding, ValidationType::Login)
         )
     }
 }
@@ -102,6 +105,9 @@ pub enum FlowStatus {
     Draft,
     Active,
     Paused,
+    /// A status this version does not know: not active.
+    #[serde(other)]
+    Unknown,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -109,18 +115,11 @@ pub struct Project {
     #[serde(rename = "_id")]
     pub id: ObjectId,
     pub client: ObjectId,
+    #[serde(default)]
     pub name: String,
-    #[serde(
-        rename = "assignedCollection",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "assignedCollection", default, skip_serializing_if = "Option::is_none")]
     pub assigned_collection: Option<ObjectId>,
-    #[serde(
-        rename = "collectionCode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "collectionCode", default, skip_serializing_if = "Option::is_none")]
     pub collection_code: Option<String>,
 }
 
@@ -140,11 +139,7 @@ pub struct ProjectFlow {
     pub face_liveness: bool,
     #[serde(rename = "requires2FA", default)]
     pub requires_2fa: bool,
-    #[serde(
-        rename = "redirectUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "redirectUrl", default, skip_serializing_if = "Option::is_none")]
     pub redirect_url: Option<String>,
 }
 
@@ -208,11 +203,7 @@ pub struct BiometricValidation {
     pub collection_code: String,
     #[serde(rename = "requires2FA")]
     pub requires_2fa: bool,
-    #[serde(
-        rename = "redirectUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "redirectUrl", default, skip_serializing_if = "Option::is_none")]
     pub redirect_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<Language>,
@@ -233,10 +224,7 @@ mod tests {
     #[test]
     fn routes_by_type() {
         let routes: Vec<_> = ValidationType::ALL.iter().map(|t| t.route()).collect();
-        assert_eq!(
-            routes,
-            ["stand-alone", "sign-in", "sign-up", "one-time-link"]
-        );
+        assert_eq!(routes, ["stand-alone", "sign-in", "sign-up", "one-time-link"]);
     }
 
     #[test]

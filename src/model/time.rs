@@ -34,9 +34,7 @@ impl Timestamp {
 
     /// Parses an RFC 3339 (ISO-8601) instant with an offset or `Z`.
     pub fn parse(s: &str) -> Option<Self> {
-        OffsetDateTime::parse(s, &Rfc3339)
-            .ok()
-            .map(Self::from_datetime)
+        OffsetDateTime::parse(s, &Rfc3339).ok().map(Self::from_datetime)
     }
 
     /// The instant exactly as sent, without cutting to milliseconds (for bound checks).

@@ -11,8 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use biometric_validations::model::{
-    Clock, FlowStatus, FlowType, IdSource, ObjectId, Project, ProjectFlow, RandomIds, SystemClock,
-    Timestamp,
+    Clock, FlowStatus, FlowType, IdSource, ObjectId, Project, ProjectFlow, RandomIds, SystemClock, Timestamp,
 };
 use biometric_validations::store::{self, Store};
 use biometric_validations::{App, Config};
@@ -66,11 +65,7 @@ pub fn moto_endpoint() -> &'static str {
     &MOTO
         .get_or_init(|| {
             let python = python();
-            assert!(
-                python.exists(),
-                "{} not found. {INSTALL_HINT}",
-                python.display()
-            );
+            assert!(python.exists(), "{} not found. {INSTALL_HINT}", python.display());
             let mut child = Command::new(&python)
                 .arg(repo().join("scripts/moto_server.py"))
                 .arg("--exit-on-stdin-eof")
@@ -78,9 +73,7 @@ pub fn moto_endpoint() -> &'static str {
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null())
                 .spawn()
-                .unwrap_or_else(|e| {
-                    panic!("cannot start {}: {e}. {INSTALL_HINT}", python.display())
-                });
+                .unwrap_or_else(|e| panic!("cannot start {}: {e}. {INSTALL_HINT}", python.display()));
             let mut line = String::new();
             BufReader::new(child.stdout.take().expect("stdout"))
                 .read_line(&mut line)
@@ -116,11 +109,7 @@ pub struct TestEnv {
 
 fn fresh_table() -> String {
     static N: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "bv-test-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
+    format!("bv-test-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
 }
 
 impl TestEnv {
@@ -180,10 +169,7 @@ pub async fn seed(store: &Store) {
         .put_project(&project_of(PROJECT, CLIENT))
         .await
         .expect("put project");
-    for (flow, kind) in [
-        (LOGIN_FLOW, FlowType::Login),
-        (ONBOARDING_FLOW, FlowType::Onboarding),
-    ] {
+    for (flow, kind) in [(LOGIN_FLOW, FlowType::Login), (ONBOARDING_FLOW, FlowType::Onboarding)] {
         store
             .put_flow(&flow_of(PROJECT, flow, kind, FlowStatus::Active))
             .await
@@ -229,10 +215,7 @@ pub fn sign(claims: &Value, secret: &str) -> String {
 
 /// A valid client token for `client`, an hour long.
 pub fn token_for(client: &str) -> String {
-    sign(
-        &json!({ "clientId": client, "exp": now_secs() + 3600 }),
-        CLIENT_SECRET,
-    )
+    sign(&json!({ "clientId": client, "exp": now_secs() + 3600 }), CLIENT_SECRET)
 }
 
 pub fn bearer() -> String {
@@ -271,10 +254,7 @@ pub fn event(method: &str, path: &str, headers: &[(&str, &str)], body: Option<&s
 /// The seed's request, authenticated, with `extra` headers.
 pub fn post(body: &str, extra: &[(&str, &str)]) -> Value {
     let auth = bearer();
-    let mut headers = vec![
-        ("authorization", auth.as_str()),
-        ("content-type", "application/json"),
-    ];
+    let mut headers = vec![("authorization", auth.as_str()), ("content-type", "application/json")];
     headers.extend_from_slice(extra);
     event("POST", "/v2/biometric-validations", &headers, Some(body))
 }
@@ -308,8 +288,7 @@ impl Reply {
 
 /// Sends an event through the real event conversion and the real handler.
 pub async fn call(app: &App, event: Value) -> Reply {
-    let req: Request =
-        lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event");
+    let req: Request = lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event");
     into_reply(app.handle(req).await)
 }
 
@@ -322,11 +301,7 @@ pub fn into_reply(resp: Response<Body>) -> Reply {
         Body::Empty => String::new(),
         _ => panic!("unexpected body kind"),
     };
-    Reply {
-        status,
-        headers,
-        body,
-    }
+    Reply { status, headers, body }
 }
 
 /// Ids handed out in the order given (then fresh random ones).

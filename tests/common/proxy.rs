@@ -117,9 +117,7 @@ fn header(request: &[u8], name: &str) -> String {
 }
 
 fn error(status: &str, kind: &str, extra: &str) -> Vec<u8> {
-    let body = format!(
-        r#"{{"__type":"com.amazonaws.dynamodb.v20120810#{kind}","message":"injected {kind}"{extra}}}"#
-    );
+    let body = format!(r#"{{"__type":"com.amazonaws.dynamodb.v20120810#{kind}","message":"injected {kind}"{extra}}}"#);
     format!(
         "HTTP/1.1 {status}\r\nContent-Type: application/x-amz-json-1.0\r\nx-amzn-RequestId: injected\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
@@ -160,15 +158,11 @@ async fn serve(
         log.lock().unwrap().push(format!("{target} {fault:?}"));
         let response = match fault {
             None => forward(&request, &upstream).await?,
-            Some(Fault::ProvisionedThroughputExceeded) => error(
-                "400 Bad Request",
-                "ProvisionedThroughputExceededException",
-                "",
-            ),
-            Some(Fault::Throttling) => error("400 Bad Request", "ThrottlingException", ""),
-            Some(Fault::InternalServerError) => {
-                error("500 Internal Server Error", "InternalServerError", "")
+            Some(Fault::ProvisionedThroughputExceeded) => {
+                error("400 Bad Request", "ProvisionedThroughputExceededException", "")
             }
+            Some(Fault::Throttling) => error("400 Bad Request", "ThrottlingException", ""),
+            Some(Fault::InternalServerError) => error("500 Internal Server Error", "InternalServerError", ""),
             Some(Fault::TransactionConflict) => error(
                 "400 Bad Request",
                 "TransactionCanceledException",
