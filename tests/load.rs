@@ -5,7 +5,8 @@
 //! moto answers one request at a time and deep-copies the table on every transaction
 //! (so it slows as the table grows: 1000 pairs take minutes): 32 concurrent callers
 //! queue for longer than the production per-attempt timeout (1 s, sized for DynamoDB's
-//! milliseconds), so this test gives its client generous timeouts. What it checks is the
+//! milliseconds), so this test gives its client generous timeouts and the handler a
+//! long deadline. What it checks is the
 //! function under concurrency, not the emulator's speed.
 
 mod common;
@@ -30,12 +31,15 @@ async fn many_concurrent_requests() {
         .operation_attempt_timeout(Duration::from_secs(30))
         .operation_timeout(Duration::from_secs(60))
         .build();
-    let app = Arc::new(biometric_validations::App::with_parts(
-        &config(&env.table),
-        biometric_validations::store::local_client_with_timeouts(moto_endpoint(), timeouts),
-        Arc::new(biometric_validations::model::SystemClock),
-        Arc::new(biometric_validations::model::RandomIds::new()),
-    ));
+    let app = Arc::new(
+        biometric_validations::App::with_parts(
+            &config(&env.table),
+            biometric_validations::store::local_client_with_timeouts(moto_endpoint(), timeouts),
+            Arc::new(biometric_validations::model::SystemClock),
+            Arc::new(biometric_validations::model::RandomIds::new()),
+        )
+        .with_deadline(Duration::from_secs(300)),
+    );
     let started = Instant::now();
     let tasks: Vec<_> = (0..TASKS)
         .map(|t| {

@@ -120,11 +120,24 @@ impl TestEnv {
 
     pub async fn with_parts(clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>) -> Self {
         let table = fresh_table();
-        let client = store::local_client(moto_endpoint());
-        let store = Store::new(client.clone(), table.clone());
+        // The harness's own reads and writes (seeding, scans) wait as long as a busy
+        // emulator needs; the function keeps its production timeouts.
+        let patient = aws_config::timeout::TimeoutConfig::builder()
+            .operation_attempt_timeout(std::time::Duration::from_secs(60))
+            .operation_timeout(std::time::Duration::from_secs(120))
+            .build();
+        let store = Store::new(
+            store::local_client_with_timeouts(moto_endpoint(), patient),
+            table.clone(),
+        );
         store.create_table().await.expect("create table");
         seed(&store).await;
-        let app = Arc::new(App::with_parts(&config(&table), client, clock, ids));
+        let app = Arc::new(App::with_parts(
+            &config(&table),
+            store::local_client(moto_endpoint()),
+            clock,
+            ids,
+        ));
         Self { app, store, table }
     }
 
