@@ -28,8 +28,8 @@ async fn many_concurrent_requests() {
         .unwrap_or(200);
     let env = TestEnv::new().await;
     let timeouts = aws_config::timeout::TimeoutConfig::builder()
-        .operation_attempt_timeout(Duration::from_secs(30))
-        .operation_timeout(Duration::from_secs(60))
+        .operation_attempt_timeout(Duration::from_secs(300))
+        .operation_timeout(Duration::from_secs(600))
         .build();
     let app = Arc::new(
         biometric_validations::App::with_parts(
@@ -38,7 +38,7 @@ async fn many_concurrent_requests() {
             Arc::new(biometric_validations::model::SystemClock),
             Arc::new(biometric_validations::model::RandomIds::new()),
         )
-        .with_deadline(Duration::from_secs(300)),
+        .with_deadline(Duration::from_secs(900)),
     );
     let started = Instant::now();
     let tasks: Vec<_> = (0..TASKS)
