@@ -4,7 +4,7 @@
 WITH_CI_TOOLS=1 "$(dirname "$0")/bootstrap.sh"
 source "$(dirname "$0")/local_stack.sh"
 
-start_watch --wait --quiet
+start_watch --wait --quiet --ignore-changes
 echo "schemathesis: waiting for the function (the first call compiles it)"
 for _ in $(seq 600); do
   code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$URL" -d '{}' || true)
@@ -19,4 +19,4 @@ export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 st run openapi.yaml --url "http://127.0.0.1:$PORT/lambda-url/biometric-validations" \
   --header "Authorization: Bearer $TOKEN" \
   --checks all --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-100}" --workers 1 \
-  --phases examples,coverage,fuzzing --request-timeout 10 --warnings off --generation-database none
+  --phases examples,coverage,fuzzing --request-timeout 30 --warnings off --generation-database none
