@@ -109,6 +109,85 @@ impl SessionSigner {
 mod tests {
     use super::*;
 
+    use crate::model::{ObjectId, Timestamp, ValidationType};
+
+    fn pair() -> (LivenessSession, BiometricValidation) {
+        let id = |s: &str| ObjectId::parse(s).unwrap();
+        let at = Timestamp::parse("2024-09-12T17:26:26.954Z").unwrap();
+        let session = LivenessSession {
+            client: id("613375a1eab2fe08527f81e2"),
+            project: id("66df5bf5c4d855fb0bdf5da2"),
+            project_flow: id("66df5c22c4d855fb0bdf5da9"),
+            identifier: "03da12fba".into(),
+            status: "active".into(),
+            liveness_result: vec![],
+            comparison_result: vec![],
+            general_information: vec![],
+            document_type_fields: vec![],
+            location: vec![],
+            pro_fields: vec![],
+            studio_fields: vec![],
+            prompt_fields: vec![],
+            expires_at: at.whole_seconds().plus_seconds(240),
+            id: id("66e3244269cd15b505d21063"),
+            activated_at: at,
+            updated_at: at,
+            created_at: at,
+            version: 0,
+        };
+        let validation = BiometricValidation {
+            client: session.client,
+            project: session.project,
+            project_flow: session.project_flow,
+            liveness_session: session.id,
+            status: "new".into(),
+            kind: ValidationType::Login,
+            url: String::new(),
+            liveness_score: 0,
+            assigned_collection: id("66df5bf5c4d855fb0bdf5da4"),
+            collection_code: "c".into(),
+            requires_2fa: false,
+            redirect_url: None,
+            language: None,
+            id: id("66e3244369cd15b505d21065"),
+            updated_at: at,
+            created_at: at,
+            version: 0,
+        };
+        (session, validation)
+    }
+
+    #[test]
+    fn claims_in_order_without_the_identifier() {
+        let (session, validation) = pair();
+        let claims = serde_json::to_string(&SessionClaims::new(&session, &validation, "iss-x")).unwrap();
+        assert_eq!(
+            claims,
+            r#"{"sub":"66e3244269cd15b505d21063","livenessSession":"66e3244269cd15b505d21063","biometricValidation":"66e3244369cd15b505d21065","client":"613375a1eab2fe08527f81e2","project":"66df5bf5c4d855fb0bdf5da2","projectFlow":"66df5c22c4d855fb0bdf5da9","type":"login","iss":"iss-x","aud":"liveness","iat":1726161986,"exp":1726162226}"#
+        );
+    }
+
+    #[test]
+    fn signed_tokens_verify_and_are_deterministic() {
+        let (session, validation) = pair();
+        let signer = SessionSigner::new(b"session-secret-session-secret-session", "iss-x".into());
+        let token = signer.sign(&session, &validation).unwrap();
+        assert_eq!(
+            token,
+            signer.sign(&session, &validation).unwrap(),
+            "replays re-sign to the same bytes"
+        );
+        assert!(token.starts_with(HEADER_B64));
+        let mut v = Validation::new(Algorithm::HS256);
+        v.set_audience(&[SESSION_AUDIENCE]);
+        v.validate_exp = false;
+        let key = DecodingKey::from_secret(b"session-secret-session-secret-session");
+        let claims = jsonwebtoken::decode::<SessionClaims>(&token, &key, &v).unwrap().claims;
+        assert_eq!(claims, SessionClaims::new(&session, &validation, "iss-x"));
+        let wrong = DecodingKey::from_secret(b"another-secret-another-secret-another");
+        assert!(jsonwebtoken::decode::<SessionClaims>(&token, &wrong, &v).is_err());
+    }
+
     #[test]
     fn the_header_is_the_seeds() {
         use base64::Engine;
