@@ -147,15 +147,25 @@ impl TestEnv {
 
     /// Every item of the table, as JSON-ish maps.
     pub async fn scan(&self) -> Vec<HashMap<String, AttributeValue>> {
-        let out = self
-            .store
-            .client()
-            .scan()
-            .table_name(&self.table)
-            .send()
-            .await
-            .expect("scan");
-        out.items.unwrap_or_default()
+        // Page by page: one Scan answers at most 1 MB (a 1000-pair load run is more).
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .store
+                .client()
+                .scan()
+                .table_name(&self.table)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("scan");
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return items;
+            }
+        }
     }
 
     /// Items whose `pk` starts with `prefix`.
