@@ -5,6 +5,8 @@ use std::fmt;
 use url::Url;
 
 pub const DEFAULT_SESSION_SECONDS: i64 = 240;
+/// How long a project and flow that passed the rules may be reused without a read.
+pub const DEFAULT_PROJECT_CACHE_SECONDS: u32 = 10;
 pub const DEFAULT_ISSUER: &str = "biometric-validations";
 const MIN_SECRET_BYTES: usize = 32;
 
@@ -16,6 +18,8 @@ pub struct Config {
     /// Without a trailing `/`.
     pub app_base_url: String,
     pub session_seconds: i64,
+    /// 0: every request reads its project and flow.
+    pub project_cache_seconds: u32,
     pub token_issuer: String,
     pub dynamodb_endpoint: Option<String>,
 }
@@ -29,6 +33,7 @@ impl fmt::Debug for Config {
             .field("session_token_secret", &"<redacted>")
             .field("app_base_url", &self.app_base_url)
             .field("session_seconds", &self.session_seconds)
+            .field("project_cache_seconds", &self.project_cache_seconds)
             .field("token_issuer", &self.token_issuer)
             .field("dynamodb_endpoint", &self.dynamodb_endpoint)
             .finish()
@@ -81,6 +86,15 @@ impl Config {
                     )
                 })?,
         };
+        let project_cache_seconds = match get("PROJECT_CACHE_SECONDS") {
+            None => DEFAULT_PROJECT_CACHE_SECONDS,
+            Some(v) => v.trim().parse::<u32>().ok().filter(|s| *s <= 300).ok_or_else(|| {
+                problem(
+                    "PROJECT_CACHE_SECONDS",
+                    "must be a whole number of seconds from 0 (off) to 300",
+                )
+            })?,
+        };
         let token_issuer = get("TOKEN_ISSUER").unwrap_or_else(|| DEFAULT_ISSUER.to_owned());
         let dynamodb_endpoint = match get("DYNAMODB_ENDPOINT") {
             None => None,
@@ -100,6 +114,7 @@ impl Config {
             session_token_secret,
             app_base_url,
             session_seconds,
+            project_cache_seconds,
             token_issuer,
             dynamodb_endpoint,
         })
@@ -150,6 +165,8 @@ mod tests {
         assert_eq!(c.app_base_url, "https://app.verifik.co");
         assert_eq!(c.session_seconds, 240);
         assert_eq!(c.token_issuer, "biometric-validations");
+        assert_eq!(c.project_cache_seconds, 10);
+        assert_eq!(env(&[("PROJECT_CACHE_SECONDS", "0")]).unwrap().project_cache_seconds, 0);
         assert_eq!(c.dynamodb_endpoint, None);
         assert!(!format!("{c:?}").contains("secret-"));
     }
@@ -168,6 +185,9 @@ mod tests {
             ("LIVENESS_SESSION_SECONDS", "3601"),
             ("LIVENESS_SESSION_SECONDS", "4m"),
             ("DYNAMODB_ENDPOINT", "localhost:8000"),
+            ("PROJECT_CACHE_SECONDS", "-1"),
+            ("PROJECT_CACHE_SECONDS", "301"),
+            ("PROJECT_CACHE_SECONDS", "10s"),
         ];
         for (var, value) in cases {
             let e = env(&[(var, value)]).unwrap_err();

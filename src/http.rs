@@ -62,7 +62,14 @@ impl App {
         let signer = SessionSigner::new(&config.session_token_secret, config.token_issuer.clone());
         Self {
             auth: Authenticator::new(&config.client_token_secret),
-            service: Service::new(store, signer, ids, config.app_base_url.clone(), config.session_seconds),
+            service: Service::new(
+                store,
+                signer,
+                ids,
+                config.app_base_url.clone(),
+                config.session_seconds,
+                config.project_cache_seconds,
+            ),
             clock,
             deadline: REQUEST_DEADLINE,
         }

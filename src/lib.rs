@@ -11,6 +11,7 @@ pub mod http;
 pub mod idempotency;
 pub mod logging;
 pub mod model;
+pub mod project_cache;
 pub mod request;
 pub mod service;
 pub mod store;

@@ -10,6 +10,7 @@ use crate::idempotency::{self, IdempotencyRecord};
 use crate::model::{
     BiometricValidation, FlowStatus, FlowType, IdSource, LivenessSession, ObjectId, Project, ProjectFlow, Timestamp,
 };
+use crate::project_cache::ProjectCache;
 use crate::request::CreateRequest;
 use crate::store::{CreateError, Loaded, Store, StoreError};
 use crate::token::SessionSigner;
@@ -48,6 +49,7 @@ struct Data<'a> {
 
 pub struct Service {
     store: Store,
+    cache: ProjectCache,
     signer: SessionSigner,
     ids: Arc<dyn IdSource>,
     app_base_url: String,
@@ -61,9 +63,11 @@ impl Service {
         ids: Arc<dyn IdSource>,
         app_base_url: String,
         session_seconds: i64,
+        cache_seconds: u32,
     ) -> Self {
         Self {
             store,
+            cache: ProjectCache::new(cache_seconds),
             signer,
             ids,
             app_base_url,
@@ -79,23 +83,13 @@ impl Service {
         now: Timestamp,
     ) -> Result<Created, ApiError> {
         let key = idempotency_key.map(|k| (idempotency::record_pk(client, k), idempotency::fingerprint(request)));
-        let Loaded {
-            project,
-            flow,
-            idempotency: seen,
-        } = self
-            .store
-            .load(
-                request.project,
-                request.project_flow,
-                key.as_ref().map(|(pk, _)| pk.as_str()),
-            )
-            .await
-            .map_err(store_error)?;
+        let (checked, seen) = self
+            .read(client, request, key.as_ref().map(|(pk, _)| pk.as_str()), now)
+            .await?;
         if let (Some((_, fingerprint)), Some(record)) = (&key, seen.filter(|r| r.is_live(now))) {
             return self.replay(&record, fingerprint);
         }
-        let (project, flow) = check_rules(client, request, project, flow)?;
+        let (project, flow) = checked?;
         let (session, validation) = self.build(client, request, &project, &flow, now);
         let token = self.sign(&session, &validation)?;
         let record = match key {
@@ -156,6 +150,43 @@ impl Service {
             }
             Err(CreateError::Store(e)) => Err(store_error(e)),
         }
+    }
+
+    /// The project and flow, checked against the rules, and the idempotency record.
+    /// A pair that passed the rules less than the cache's bound ago is taken from the
+    /// cache (then only the idempotency record, if any, is read); anything else is read.
+    async fn read(
+        &self,
+        client: ObjectId,
+        request: &CreateRequest,
+        idempotency_pk: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(Result<(Project, ProjectFlow), ApiError>, Option<IdempotencyRecord>), ApiError> {
+        let cached = self
+            .cache
+            .get(request.project, request.project_flow, now)
+            .and_then(|(project, flow)| check_rules(client, request, Some(project), Some(flow)).ok());
+        if let Some(pair) = cached {
+            let seen = match idempotency_pk {
+                Some(pk) => self.store.idempotency_record(pk).await.map_err(store_error)?,
+                None => None,
+            };
+            return Ok((Ok(pair), seen));
+        }
+        let Loaded {
+            project,
+            flow,
+            idempotency,
+        } = self
+            .store
+            .load(request.project, request.project_flow, idempotency_pk)
+            .await
+            .map_err(store_error)?;
+        match (&project, &flow) {
+            (Some(p), Some(f)) => self.cache.put(p, f, now),
+            _ => self.cache.forget(request.project, request.project_flow),
+        }
+        Ok((check_rules(client, request, project, flow), idempotency))
     }
 
     fn replay(&self, record: &IdempotencyRecord, fingerprint: &str) -> Result<Created, ApiError> {
