@@ -22,6 +22,8 @@ pub struct Config {
     pub project_cache_seconds: u32,
     pub token_issuer: String,
     pub dynamodb_endpoint: Option<String>,
+    /// Set by Lambda (`AWS_REGION`); `AWS_DEFAULT_REGION` is accepted locally.
+    pub region: String,
 }
 
 /// Secrets stay out of `Debug` (and so out of every log line).
@@ -36,6 +38,7 @@ impl fmt::Debug for Config {
             .field("project_cache_seconds", &self.project_cache_seconds)
             .field("token_issuer", &self.token_issuer)
             .field("dynamodb_endpoint", &self.dynamodb_endpoint)
+            .field("region", &self.region)
             .finish()
     }
 }
@@ -108,6 +111,9 @@ impl Config {
                 )
             }
         };
+        let region = get("AWS_REGION")
+            .or_else(|| get("AWS_DEFAULT_REGION"))
+            .ok_or_else(|| problem("AWS_REGION", "is required but not set (Lambda sets it)"))?;
         Ok(Self {
             table_name,
             client_token_secret,
@@ -117,6 +123,7 @@ impl Config {
             project_cache_seconds,
             token_issuer,
             dynamodb_endpoint,
+            region,
         })
     }
 }
@@ -152,6 +159,7 @@ mod tests {
             ("CLIENT_TOKEN_SECRET", "c-secret-c-secret-c-secret-c-secret"),
             ("SESSION_TOKEN_SECRET", "s-secret-s-secret-s-secret-s-secret"),
             ("APP_BASE_URL", "https://app.verifik.co/"),
+            ("AWS_REGION", "us-east-1"),
         ]);
         for (k, v) in over {
             vars.insert(k, v);
@@ -188,6 +196,7 @@ mod tests {
             ("PROJECT_CACHE_SECONDS", "-1"),
             ("PROJECT_CACHE_SECONDS", "301"),
             ("PROJECT_CACHE_SECONDS", "10s"),
+            ("AWS_REGION", ""),
         ];
         for (var, value) in cases {
             let e = env(&[(var, value)]).unwrap_err();

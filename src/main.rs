@@ -19,7 +19,7 @@ async fn main() -> Result<(), lambda_http::Error> {
             std::process::exit(1);
         }
     };
-    let client = store::client_from_env(config.dynamodb_endpoint.as_deref()).await;
+    let client = store::lambda_client(&config.region, config.dynamodb_endpoint.as_deref());
     let app = Arc::new(App::new(&config, client));
     lambda_http::run(service_fn(move |req: Request| {
         let app = Arc::clone(&app);

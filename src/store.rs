@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::Client;
@@ -124,8 +125,23 @@ pub fn timeout_config() -> TimeoutConfig {
         .build()
 }
 
-/// A client from the environment's credentials chain; `endpoint` points it at a local
-/// DynamoDB-compatible server.
+/// The handler's client, built without I/O: Lambda gives the function its role's
+/// credentials in `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN` and its
+/// region in `AWS_REGION`, so the default chain (profile files, SSO, IMDS, STS) would
+/// only cost start-up time and binary size. `endpoint` points it at a local server.
+pub fn lambda_client(region: &str, endpoint: Option<&str>) -> Client {
+    let mut config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .credentials_provider(EnvironmentVariableCredentialsProvider::new())
+        .retry_config(retry_config())
+        .timeout_config(timeout_config());
+    config.set_endpoint_url(endpoint.map(str::to_owned));
+    Client::from_conf(config.build())
+}
+
+/// A client from the environment's full credentials chain (profiles, SSO, ...): the admin
+/// CLI's, run by people. `endpoint` points it at a local DynamoDB-compatible server.
 pub async fn client_from_env(endpoint: Option<&str>) -> Client {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(retry_config())

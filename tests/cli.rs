@@ -152,6 +152,7 @@ fn bad_configuration_stops_the_function_at_start_up_with_one_line_naming_the_var
         ("CLIENT_TOKEN_SECRET", CLIENT_SECRET),
         ("SESSION_TOKEN_SECRET", SESSION_SECRET),
         ("APP_BASE_URL", "https://app.verifik.co"),
+        ("AWS_REGION", "us-east-1"),
     ];
     let cases: &[(&str, Option<&str>)] = &[
         ("TABLE_NAME", None),
@@ -164,6 +165,8 @@ fn bad_configuration_stops_the_function_at_start_up_with_one_line_naming_the_var
         ("LIVENESS_SESSION_SECONDS", Some("30")),
         ("LIVENESS_SESSION_SECONDS", Some("abc")),
         ("DYNAMODB_ENDPOINT", Some("nowhere")),
+        ("PROJECT_CACHE_SECONDS", Some("301")),
+        ("AWS_REGION", None),
     ];
     for (var, value) in cases {
         let mut vars: Vec<(&str, &str)> = good.iter().filter(|(k, _)| k != var).copied().collect();

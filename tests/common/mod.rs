@@ -97,6 +97,7 @@ pub fn config(table: &str) -> Config {
         ("CLIENT_TOKEN_SECRET", CLIENT_SECRET.to_owned()),
         ("SESSION_TOKEN_SECRET", SESSION_SECRET.to_owned()),
         ("APP_BASE_URL", APP_BASE_URL.to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
     ]);
     Config::from_lookup(|k| vars.get(k).cloned()).expect("test config")
 }
