@@ -9,5 +9,5 @@ scripts/bootstrap.sh
 export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true
 export MOTO_PYTHON="$PWD/.venv/bin/python"
 # No arguments: everything. Arguments: passed to cargo test (e.g. --test load -- --nocapture).
-[ $# -gt 0 ] || set -- --all-targets
+[ $# -gt 0 ] || set -- --workspace --all-targets
 cargo test "$@"

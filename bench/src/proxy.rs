@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -15,7 +16,7 @@ use hyper::body::Incoming;
 use hyper::header::{CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode, Uri};
+use hyper::{Request, Response, StatusCode, Uri, Version};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -25,23 +26,32 @@ use tokio::task::JoinHandle;
 type Upstream = Client<HttpConnector, Full<Bytes>>;
 
 #[derive(Default)]
-pub struct Counts(Mutex<BTreeMap<String, u64>>);
+pub struct Counts {
+    calls: Mutex<BTreeMap<String, u64>>,
+    connections: AtomicU64,
+}
 
 impl Counts {
+    /// TCP connections accepted from the function (0 per warm request with keep-alive).
+    pub fn connections(&self) -> u64 {
+        self.connections.load(Ordering::Relaxed)
+    }
+
     pub fn total(&self) -> u64 {
-        self.0.lock().unwrap().values().sum()
+        self.calls.lock().unwrap().values().sum()
     }
 
     pub fn by_operation(&self) -> BTreeMap<String, u64> {
-        self.0.lock().unwrap().clone()
+        self.calls.lock().unwrap().clone()
     }
 
     pub fn reset(&self) {
-        self.0.lock().unwrap().clear();
+        self.calls.lock().unwrap().clear();
+        self.connections.store(0, Ordering::Relaxed);
     }
 
     fn add(&self, operation: String) {
-        *self.0.lock().unwrap().entry(operation).or_default() += 1;
+        *self.calls.lock().unwrap().entry(operation).or_default() += 1;
     }
 }
 
@@ -78,6 +88,7 @@ impl Drop for Proxy {
 async fn serve(listener: TcpListener, client: Upstream, upstream: Uri, counts: Arc<Counts>) {
     while let Ok((stream, _)) = listener.accept().await {
         let _ = stream.set_nodelay(true);
+        counts.connections.fetch_add(1, Ordering::Relaxed);
         let (client, upstream, counts) = (client.clone(), upstream.clone(), Arc::clone(&counts));
         tokio::spawn(async move {
             let service = service_fn(move |req| forward(client.clone(), upstream.clone(), Arc::clone(&counts), req));
@@ -129,7 +140,10 @@ async fn round_trip(
     let response = client.request(Request::from_parts(parts, Full::new(body))).await?;
     let (mut parts, body) = response.into_parts();
     let body = body.collect().await?.to_bytes();
-    // Hop-by-hop: moto's `Connection: close` must not close the function's connection.
+    // moto (werkzeug) answers in HTTP/1.0, which would make the client close after each
+    // response; DynamoDB answers in HTTP/1.1. Hop-by-hop: moto's `Connection: close`
+    // must not close the function's connection either.
+    parts.version = Version::HTTP_11;
     for name in [CONNECTION, TRANSFER_ENCODING, CONTENT_LENGTH] {
         parts.headers.remove(name);
     }
