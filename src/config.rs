@@ -111,6 +111,13 @@ impl Config {
                 )
             }
         };
+        // The TLS roots (rustls-native-certs): from this one file when set, instead of every
+        // file of the system's certificate directory. A wrong path would fail every request.
+        if let Some(path) = get("SSL_CERT_FILE")
+            && !std::path::Path::new(&path).is_file()
+        {
+            return Err(problem("SSL_CERT_FILE", "is set but is not a file"));
+        }
         let region = get("AWS_REGION")
             .or_else(|| get("AWS_DEFAULT_REGION"))
             .ok_or_else(|| problem("AWS_REGION", "is required but not set (Lambda sets it)"))?;
@@ -197,6 +204,7 @@ mod tests {
             ("PROJECT_CACHE_SECONDS", "301"),
             ("PROJECT_CACHE_SECONDS", "10s"),
             ("AWS_REGION", ""),
+            ("SSL_CERT_FILE", "/nonexistent/ca-bundle.crt"),
         ];
         for (var, value) in cases {
             let e = env(&[(var, value)]).unwrap_err();
