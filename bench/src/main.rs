@@ -71,6 +71,15 @@ struct Args {
     /// The process figures are then the wrapper's: for profiles, not for the table.
     #[arg(long)]
     wrap: Option<String>,
+    /// Extra environment for the binaries, `NAME=VALUE` (`NAME=` removes it), e.g.
+    /// `--env PROJECT_CACHE_SECONDS=0` to measure without the cache.
+    #[arg(long, value_parser = parse_env)]
+    env: Vec<(String, String)>,
+}
+
+fn parse_env(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s.split_once('=').ok_or("expected NAME=VALUE")?;
+    Ok((k.to_owned(), v.to_owned()))
 }
 
 struct Subject {
@@ -135,7 +144,7 @@ async fn main() -> anyhow::Result<()> {
             let binary = bin_dir.join(subject.name);
             let log = logs.join(format!("{}.log", subject.name));
             let storage = subject.storage.then_some(&moto);
-            let sample = run_process(&binary, &wrap, &log, &event, args.warm, &proxy, storage)
+            let sample = run_process(&binary, &wrap, &args, &log, &event, &proxy, storage)
                 .await
                 .with_context(|| format!("{} (round {round}); its output is in {log:?}", subject.name))?;
             eprintln!(
@@ -205,9 +214,9 @@ fn lambda_env(runtime_api: &str, dynamodb: &str) -> Vec<(&'static str, String)> 
 async fn run_process(
     binary: &Path,
     wrap: &[String],
+    args: &Args,
     log: &Path,
     event: &Bytes,
-    warm: usize,
     proxy: &Proxy,
     moto: Option<&Moto>,
 ) -> anyhow::Result<Sample> {
@@ -226,13 +235,19 @@ async fn run_process(
             c
         }
     };
-    command.env_clear();
+    command.env_clear().envs(lambda_env(&api.address(), &proxy.endpoint()));
     if !wrap.is_empty() {
         command.env("PATH", std::env::var_os("PATH").unwrap_or_default());
     }
+    for (k, v) in &args.env {
+        if v.is_empty() {
+            command.env_remove(k);
+        } else {
+            command.env(k, v);
+        }
+    }
     let spawned = Instant::now();
     let mut child = command
-        .envs(lambda_env(&api.address(), &proxy.endpoint()))
         .stdin(Stdio::null())
         .stdout(output.try_clone()?)
         .stderr(output)
@@ -252,8 +267,8 @@ async fn run_process(
     let ops0 = proxy.counts.by_operation();
     let (ticks0, nanos0, trips0) = (procfs::cpu_ticks(pid)?, procfs::cpu_nanos(pid)?, proxy.counts.total());
     let connections0 = proxy.counts.connections();
-    let mut warm_latencies = Vec::with_capacity(warm);
-    for i in 1..=warm {
+    let mut warm_latencies = Vec::with_capacity(args.warm);
+    for i in 1..=args.warm {
         if let Some(moto) = moto.filter(|_| i % RESEED_EVERY == 0) {
             // The function is idle meanwhile: its CPU is not touched.
             moto.reset_and_seed().await?;
@@ -466,6 +481,10 @@ fn report(subjects: &[Subject], args: &Args) -> anyhow::Result<String> {
         WARM_UP,
         args.rounds * args.warm
     )?;
+    if !args.env.is_empty() {
+        let extra: Vec<String> = args.env.iter().map(|(k, v)| format!("`{k}={v}`")).collect();
+        writeln!(w, "Extra environment: {}.\n", extra.join(", "))?;
+    }
     writeln!(
         w,
         "| | {} |",
