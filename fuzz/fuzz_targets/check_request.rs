@@ -29,6 +29,7 @@ fn fixture() -> &'static Fixture {
             ("CLIENT_TOKEN_SECRET", CLIENT_SECRET),
             ("SESSION_TOKEN_SECRET", "local-session-token-secret-0123456789abcdef"),
             ("APP_BASE_URL", "https://app.verifik.co"),
+            ("AWS_REGION", "us-east-1"),
         ];
         let config = Config::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())).unwrap();
         let now = Timestamp::parse("2030-01-01T00:00:00Z").unwrap();
