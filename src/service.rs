@@ -220,27 +220,15 @@ impl Service {
         let expires_at = request
             .expires_at
             .unwrap_or_else(|| now.whole_seconds().plus_seconds(self.session_seconds));
-        let session = LivenessSession {
+        let session = LivenessSession::new(
+            session_id,
             client,
-            project: request.project,
-            project_flow: request.project_flow,
-            identifier: request.identifier.clone(),
-            status: "active".to_owned(),
-            liveness_result: vec![],
-            comparison_result: vec![],
-            general_information: vec![],
-            document_type_fields: vec![],
-            location: vec![],
-            pro_fields: vec![],
-            studio_fields: vec![],
-            prompt_fields: vec![],
+            request.project,
+            request.project_flow,
+            request.identifier.clone(),
+            now,
             expires_at,
-            id: session_id,
-            activated_at: now,
-            updated_at: now,
-            created_at: now,
-            version: 0,
-        };
+        );
         let validation = BiometricValidation {
             client,
             project: request.project,

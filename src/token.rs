@@ -114,27 +114,15 @@ mod tests {
     fn pair() -> (LivenessSession, BiometricValidation) {
         let id = |s: &str| ObjectId::parse(s).unwrap();
         let at = Timestamp::parse("2024-09-12T17:26:26.954Z").unwrap();
-        let session = LivenessSession {
-            client: id("613375a1eab2fe08527f81e2"),
-            project: id("66df5bf5c4d855fb0bdf5da2"),
-            project_flow: id("66df5c22c4d855fb0bdf5da9"),
-            identifier: "03da12fba".into(),
-            status: "active".into(),
-            liveness_result: vec![],
-            comparison_result: vec![],
-            general_information: vec![],
-            document_type_fields: vec![],
-            location: vec![],
-            pro_fields: vec![],
-            studio_fields: vec![],
-            prompt_fields: vec![],
-            expires_at: at.whole_seconds().plus_seconds(240),
-            id: id("66e3244269cd15b505d21063"),
-            activated_at: at,
-            updated_at: at,
-            created_at: at,
-            version: 0,
-        };
+        let session = LivenessSession::new(
+            id("66e3244269cd15b505d21063"),
+            id("613375a1eab2fe08527f81e2"),
+            id("66df5bf5c4d855fb0bdf5da2"),
+            id("66df5c22c4d855fb0bdf5da9"),
+            "03da12fba".into(),
+            at,
+            at.whole_seconds().plus_seconds(240),
+        );
         let validation = BiometricValidation {
             client: session.client,
             project: session.project,

@@ -181,6 +181,41 @@ pub struct LivenessSession {
     pub version: u32,
 }
 
+impl LivenessSession {
+    /// A new session, `active`, created at `now`, with the contract's empty result lists.
+    pub fn new(
+        id: ObjectId,
+        client: ObjectId,
+        project: ObjectId,
+        project_flow: ObjectId,
+        identifier: String,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Self {
+        Self {
+            client,
+            project,
+            project_flow,
+            identifier,
+            status: "active".to_owned(),
+            liveness_result: vec![],
+            comparison_result: vec![],
+            general_information: vec![],
+            document_type_fields: vec![],
+            location: vec![],
+            pro_fields: vec![],
+            studio_fields: vec![],
+            prompt_fields: vec![],
+            expires_at,
+            id,
+            activated_at: now,
+            updated_at: now,
+            created_at: now,
+            version: 0,
+        }
+    }
+}
+
 /// The biometric validation, keys in the seed's order; `redirectUrl` and `language`
 /// follow `requires2FA` and are left out when absent.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
