@@ -18,6 +18,8 @@ cargo lambda build --release --arm64 --output-format zip -p biometric-validation
 cargo lambda build --release --arm64 --output-format zip -p bench --bin hello-ct
 cargo lambda build --release --arm64 --output-format zip -p bench --bin hello-mt
 
+# The harness seeds moto with the admin client (dummy credentials, never IMDS).
+export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true
 args=()
 [ "${BENCH_SHORT:-0}" = 1 ] && args=(--rounds 2 --warm 40)
 echo "== harness"

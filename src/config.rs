@@ -1,20 +1,25 @@
 //! Configuration from the environment, checked once at start-up.
 
-use std::fmt;
+use std::ops::RangeInclusive;
 
+use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 pub const DEFAULT_SESSION_SECONDS: i64 = 240;
+pub const SESSION_SECONDS: RangeInclusive<i64> = 60..=3600;
 /// How long a project and flow that passed the rules may be reused without a read.
 pub const DEFAULT_PROJECT_CACHE_SECONDS: u32 = 10;
+pub const MAX_PROJECT_CACHE_SECONDS: u32 = 300;
 pub const DEFAULT_ISSUER: &str = "biometric-validations";
 const MIN_SECRET_BYTES: usize = 32;
 
-#[derive(Clone)]
+/// The settings. Secrets are `SecretString`s: their `Debug` is redacted, so a logged
+/// configuration never shows them.
+#[derive(Debug)]
 pub struct Config {
     pub table_name: String,
-    pub client_token_secret: Vec<u8>,
-    pub session_token_secret: Vec<u8>,
+    pub client_token_secret: SecretString,
+    pub session_token_secret: SecretString,
     /// Without a trailing `/`.
     pub app_base_url: String,
     pub session_seconds: i64,
@@ -24,23 +29,6 @@ pub struct Config {
     pub dynamodb_endpoint: Option<String>,
     /// Set by Lambda (`AWS_REGION`); `AWS_DEFAULT_REGION` is accepted locally.
     pub region: String,
-}
-
-/// Secrets stay out of `Debug` (and so out of every log line).
-impl fmt::Debug for Config {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
-            .field("table_name", &self.table_name)
-            .field("client_token_secret", &"<redacted>")
-            .field("session_token_secret", &"<redacted>")
-            .field("app_base_url", &self.app_base_url)
-            .field("session_seconds", &self.session_seconds)
-            .field("project_cache_seconds", &self.project_cache_seconds)
-            .field("token_issuer", &self.token_issuer)
-            .field("dynamodb_endpoint", &self.dynamodb_endpoint)
-            .field("region", &self.region)
-            .finish()
-    }
 }
 
 /// A setting that is missing or invalid; the message names the variable.
@@ -71,7 +59,7 @@ impl Config {
         let table_name = required("TABLE_NAME")?;
         let client_token_secret = secret("CLIENT_TOKEN_SECRET", required("CLIENT_TOKEN_SECRET")?)?;
         let session_token_secret = secret("SESSION_TOKEN_SECRET", required("SESSION_TOKEN_SECRET")?)?;
-        if session_token_secret == client_token_secret {
+        if session_token_secret.expose_secret() == client_token_secret.expose_secret() {
             return Err(problem("SESSION_TOKEN_SECRET", "must differ from CLIENT_TOKEN_SECRET"));
         }
         let app_base_url = base_url(&required("APP_BASE_URL")?)?;
@@ -81,22 +69,31 @@ impl Config {
                 .trim()
                 .parse::<i64>()
                 .ok()
-                .filter(|s| (60..=3600).contains(s))
+                .filter(|s| SESSION_SECONDS.contains(s))
                 .ok_or_else(|| {
                     problem(
                         "LIVENESS_SESSION_SECONDS",
-                        "must be a whole number of seconds from 60 to 3600",
+                        format!(
+                            "must be a whole number of seconds from {} to {}",
+                            SESSION_SECONDS.start(),
+                            SESSION_SECONDS.end()
+                        ),
                     )
                 })?,
         };
         let project_cache_seconds = match get("PROJECT_CACHE_SECONDS") {
             None => DEFAULT_PROJECT_CACHE_SECONDS,
-            Some(v) => v.trim().parse::<u32>().ok().filter(|s| *s <= 300).ok_or_else(|| {
-                problem(
-                    "PROJECT_CACHE_SECONDS",
-                    "must be a whole number of seconds from 0 (off) to 300",
-                )
-            })?,
+            Some(v) => v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|s| *s <= MAX_PROJECT_CACHE_SECONDS)
+                .ok_or_else(|| {
+                    problem(
+                        "PROJECT_CACHE_SECONDS",
+                        format!("must be a whole number of seconds from 0 (off) to {MAX_PROJECT_CACHE_SECONDS}"),
+                    )
+                })?,
         };
         let token_issuer = get("TOKEN_ISSUER").unwrap_or_else(|| DEFAULT_ISSUER.to_owned());
         let dynamodb_endpoint = match get("DYNAMODB_ENDPOINT") {
@@ -135,11 +132,11 @@ impl Config {
     }
 }
 
-fn secret(variable: &'static str, value: String) -> Result<Vec<u8>, ConfigError> {
+fn secret(variable: &'static str, value: String) -> Result<SecretString, ConfigError> {
     if value.len() < MIN_SECRET_BYTES {
         return Err(problem(variable, format!("must be at least {MIN_SECRET_BYTES} bytes")));
     }
-    Ok(value.into_bytes())
+    Ok(SecretString::from(value))
 }
 
 fn base_url(value: &str) -> Result<String, ConfigError> {
@@ -183,7 +180,7 @@ mod tests {
         assert_eq!(c.project_cache_seconds, 10);
         assert_eq!(env(&[("PROJECT_CACHE_SECONDS", "0")]).unwrap().project_cache_seconds, 0);
         assert_eq!(c.dynamodb_endpoint, None);
-        assert!(!format!("{c:?}").contains("secret-"));
+        assert!(!format!("{c:?}").contains("secret-"), "{c:?}");
     }
 
     #[test]

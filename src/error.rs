@@ -4,8 +4,7 @@
 use std::borrow::Cow;
 
 use crate::model::{FlowType, ValidationType};
-
-pub const TYPE_MESSAGE: &str = "type must be one of: [validation,login,onboarding,oneTimeLink]";
+use crate::request::MAX_BODY_BYTES;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
@@ -30,8 +29,9 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("payload too large")]
     PayloadTooLarge,
+    /// `allow`: the path's methods, as the `Allow` header lists them (`POST`, `GET, HEAD`).
     #[error("method not allowed")]
-    MethodNotAllowed,
+    MethodNotAllowed { allow: String },
     #[error("no route for {0}")]
     RouteNotFound(String),
     #[error("service unavailable")]
@@ -53,7 +53,7 @@ impl ApiError {
             Self::ProjectNotFound | Self::RouteNotFound(_) => 404,
             Self::UnsupportedMediaType => 415,
             Self::PayloadTooLarge => 413,
-            Self::MethodNotAllowed => 405,
+            Self::MethodNotAllowed { .. } => 405,
             Self::ServiceUnavailable => 503,
             Self::Internal => 500,
         }
@@ -70,7 +70,7 @@ impl ApiError {
             Self::TypeMismatch { .. } => "InvalidArgument",
             Self::UnsupportedMediaType => "UnsupportedMediaType",
             Self::PayloadTooLarge => "PayloadTooLarge",
-            Self::MethodNotAllowed => "MethodNotAllowed",
+            Self::MethodNotAllowed { .. } => "MethodNotAllowed",
             Self::RouteNotFound(_) => "ResourceNotFound",
             Self::ServiceUnavailable => "ServiceUnavailable",
             Self::Internal => "InternalServer",
@@ -93,8 +93,11 @@ impl ApiError {
             )
             .into(),
             Self::UnsupportedMediaType => "Content-Type must be application/json".into(),
-            Self::PayloadTooLarge => "body must be at most 16384 bytes".into(),
-            Self::MethodNotAllowed => "only POST is allowed on this path".into(),
+            Self::PayloadTooLarge => format!("body must be at most {MAX_BODY_BYTES} bytes").into(),
+            Self::MethodNotAllowed { allow } => {
+                let verb = if allow.contains(',') { "are" } else { "is" };
+                format!("only {allow} {verb} allowed on this path").into()
+            }
             Self::RouteNotFound(path) => format!("{path} does not exist").into(),
             Self::ServiceUnavailable => "503:service_unavailable".into(),
             Self::Internal => "500:internal_error".into(),
@@ -113,7 +116,10 @@ mod tests {
 
     #[test]
     fn field_errors_are_joined() {
-        let e = ApiError::Fields(vec!["missing project".into(), TYPE_MESSAGE.into()]);
+        let e = ApiError::Fields(vec![
+            "missing project".into(),
+            "type must be one of: [validation,login,onboarding,oneTimeLink]".into(),
+        ]);
         assert_eq!(e.status(), 409);
         assert_eq!(
             e.body(),
@@ -129,5 +135,16 @@ mod tests {
         };
         assert_eq!(e.message(), "type login does not match project flow type onboarding");
         assert_eq!((e.status(), e.code()), (409, "InvalidArgument"));
+    }
+
+    #[test]
+    fn messages_state_their_limits() {
+        assert_eq!(ApiError::PayloadTooLarge.message(), "body must be at most 16384 bytes");
+        let one = ApiError::MethodNotAllowed { allow: "POST".into() };
+        assert_eq!(one.message(), "only POST is allowed on this path");
+        let two = ApiError::MethodNotAllowed {
+            allow: "GET, HEAD".into(),
+        };
+        assert_eq!(two.message(), "only GET, HEAD are allowed on this path");
     }
 }

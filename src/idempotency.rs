@@ -1,4 +1,5 @@
-//! Idempotency keys: what is stored per key, and how a repeated request is recognised.
+//! Idempotency keys: the header's rule, the fingerprint of a request, and what is
+//! stored per key. Where a record is stored (its key) is the store's business.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -7,40 +8,71 @@ use crate::model::{ObjectId, Timestamp};
 use crate::request::CreateRequest;
 
 pub const MAX_KEY_LEN: usize = 255;
-pub const KEY_RULE: &str = "Idempotency-Key must be 1 to 255 visible ASCII characters";
+/// The fingerprint format; bump it only when the canonical form of a request changes
+/// meaning, since a record of another version never matches.
+const FINGERPRINT_VERSION: &str = "v1";
 
-/// Checks an `Idempotency-Key` header value: 1..=255 visible ASCII characters.
-pub fn valid_key(value: &[u8]) -> bool {
-    (1..=MAX_KEY_LEN).contains(&value.len()) && value.iter().all(|b| (0x21..=0x7e).contains(b))
+/// The message of a broken `Idempotency-Key` rule.
+pub fn key_rule() -> String {
+    format!("Idempotency-Key must be 1 to {MAX_KEY_LEN} visible ASCII characters")
 }
 
-/// The record's partition key: per client, with the caller's key hashed so that any
-/// key fits and none is stored in clear.
-pub fn record_pk(client: ObjectId, key: &str) -> String {
-    format!("IDEMPOTENCY#{client}#{}", hex::encode(Sha256::digest(key.as_bytes())))
+/// An `Idempotency-Key` header value that passed its rule: 1..=255 visible ASCII characters.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub fn parse(value: &[u8]) -> Option<Self> {
+        let visible = (1..=MAX_KEY_LEN).contains(&value.len()) && value.iter().all(|b| (0x21..=0x7e).contains(b));
+        visible
+            .then(|| std::str::from_utf8(value).ok())
+            .flatten()
+            .map(|s| Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
-/// A digest of the validated request: two bodies that validate to the same request
-/// (key order, spacing, case of ids, surrounding spaces) are the same request.
-pub fn fingerprint(request: &CreateRequest) -> String {
-    let canonical = serde_json::to_vec(request).expect("a request always serialises");
-    hex::encode(Sha256::digest(&canonical))
+/// The caller's key is a credential-like value: it never reaches a log line.
+impl std::fmt::Debug for IdempotencyKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IdempotencyKey(<redacted>)")
+    }
+}
+
+/// Where a record lives: the calling client and its key (keys are per client).
+#[derive(Clone, Copy, Debug)]
+pub struct RecordId<'a> {
+    pub client: ObjectId,
+    pub key: &'a IdempotencyKey,
+}
+
+/// A digest of the validated request, versioned: two bodies that validate to the same
+/// request (key order, spacing, case of ids, surrounding spaces, `null` optionals) are
+/// the same request. The canonical form leaves absent optional fields out, so adding
+/// an optional field keeps every fingerprint of requests without it.
+pub fn fingerprint(request: &CreateRequest) -> Result<String, serde_json::Error> {
+    fingerprint_of(request)
+}
+
+fn fingerprint_of(canonical: &impl Serialize) -> Result<String, serde_json::Error> {
+    let bytes = serde_json::to_vec(canonical)?;
+    Ok(format!("{FINGERPRINT_VERSION}:{}", hex::encode(Sha256::digest(&bytes))))
 }
 
 /// What an idempotency record holds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct IdempotencyRecord {
-    pub pk: String,
     #[serde(rename = "requestHash")]
     pub fingerprint: String,
     /// The first response's `data` without its token (the token is signed again on replay,
     /// to the same bytes, so no bearer credential rests in the table).
     pub reply: String,
-    #[serde(rename = "livenessSession")]
     pub liveness_session: ObjectId,
-    #[serde(rename = "biometricValidation")]
     pub biometric_validation: ObjectId,
-    #[serde(rename = "expiresAt")]
     pub expires_at: Timestamp,
 }
 
@@ -54,27 +86,83 @@ impl IdempotencyRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ValidationType;
 
     #[test]
     fn key_rule() {
-        assert!(valid_key(b"a"));
-        assert!(valid_key(&[b'~'; 255]));
-        assert!(!valid_key(b""));
-        assert!(!valid_key(&[b'a'; 256]));
-        assert!(!valid_key(b"a b"));
-        assert!(!valid_key(b"a\x7f"));
-        assert!(!valid_key("é".as_bytes()));
+        let valid = |v: &[u8]| IdempotencyKey::parse(v).is_some();
+        assert!(valid(b"a"));
+        assert!(valid(&[b'~'; 255]));
+        assert!(!valid(b""));
+        assert!(!valid(&[b'a'; 256]));
+        assert!(!valid(b"a b"));
+        assert!(!valid(b"a\x7f"));
+        assert!(!valid("é".as_bytes()));
+        assert_eq!(
+            super::key_rule(),
+            "Idempotency-Key must be 1 to 255 visible ASCII characters"
+        );
+        assert_eq!(
+            format!("{:?}", IdempotencyKey::parse(b"k1").unwrap()),
+            "IdempotencyKey(<redacted>)"
+        );
+    }
+
+    fn request() -> CreateRequest {
+        let id = |s: &str| ObjectId::parse(s).unwrap();
+        CreateRequest {
+            project: id("66df5bf5c4d855fb0bdf5da2"),
+            project_flow: id("66df5c22c4d855fb0bdf5da9"),
+            identifier: "03da12fba".into(),
+            kind: ValidationType::Login,
+            redirect_url: None,
+            requires_2fa: None,
+            expires_at: None,
+            language: None,
+        }
     }
 
     #[test]
-    fn record_pk_hashes_the_key_per_client() {
-        let a = ObjectId::parse("613375a1eab2fe08527f81e2").unwrap();
-        let b = ObjectId::parse("613375a1eab2fe08527f81e3").unwrap();
-        let pk = record_pk(a, "k1");
-        assert!(pk.starts_with("IDEMPOTENCY#613375a1eab2fe08527f81e2#"));
-        assert_eq!(pk.len(), "IDEMPOTENCY#".len() + 24 + 1 + 64);
-        assert!(!pk.contains("k1"));
-        assert_ne!(pk, record_pk(b, "k1"));
-        assert_ne!(pk, record_pk(a, "k2"));
+    fn the_fingerprint_is_versioned_and_pinned() {
+        // The seed's request. Stored in live records, so it must not drift: "v1:" and the
+        // SHA-256 of {"project":…,"projectFlow":…,"identifier":"03da12fba","type":"login"}
+        // (computed independently, with Python's hashlib).
+        assert_eq!(
+            fingerprint(&request()).unwrap(),
+            "v1:0e30fe512fcdc427f606262c4cb2ae609e560741e818140b8e60a1da2379557a"
+        );
+    }
+
+    #[test]
+    fn a_new_optional_field_keeps_the_fingerprints_of_requests_without_it() {
+        /// `CreateRequest` as a later version might have it, with one more optional field.
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Later {
+            #[serde(flatten)]
+            today: CreateRequest,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            webhook_url: Option<String>,
+        }
+        let today = request();
+        let later = Later {
+            today: today.clone(),
+            webhook_url: None,
+        };
+        assert_eq!(fingerprint_of(&later).unwrap(), fingerprint(&today).unwrap());
+        let with_it = Later {
+            today: today.clone(),
+            webhook_url: Some("https://x.example".into()),
+        };
+        assert_ne!(fingerprint_of(&with_it).unwrap(), fingerprint(&today).unwrap());
+        let other = CreateRequest {
+            requires_2fa: Some(false),
+            ..today.clone()
+        };
+        assert_ne!(
+            fingerprint(&other).unwrap(),
+            fingerprint(&today).unwrap(),
+            "false is not absent"
+        );
     }
 }

@@ -1,9 +1,15 @@
 //! biometric-validations: Verifik's *Create Biometric Validation* endpoint as an AWS Lambda.
 //!
-//! One request's journey: `http` (route, method, size, headers) → `auth` (client JWT)
-//! → `request` (body → `CreateRequest`) → `service` (idempotency, project and flow
-//! rules, records) → `store` (DynamoDB) and `token` (session token) → `http` (reply).
+//! One request's journey: `router` (method, path → operation) → `http` (shared steps:
+//! size, authentication, content type) → `auth` (client JWT) → `request` (body →
+//! `CreateRequest`) → `service` (idempotency, project and flow rules, records) →
+//! `store` (DynamoDB) and `token` (session token) → `http` (the answer). `app` builds
+//! it all once at start-up. See the README's architecture section.
+// The request path answers every failure in the contract's shape: no unwrap or expect
+// outside tests.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod app;
 pub mod auth;
 pub mod config;
 pub mod error;
@@ -13,10 +19,11 @@ pub mod logging;
 pub mod model;
 pub mod project_cache;
 pub mod request;
+pub mod router;
 pub mod service;
 pub mod store;
 pub mod token;
 
 pub use config::Config;
 pub use error::ApiError;
-pub use http::App;
+pub use http::Handler;

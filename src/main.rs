@@ -1,29 +1,7 @@
-//! The Lambda handler: configuration, logging and the DynamoDB client are built once,
-//! then every request goes to `App::handle`.
-
-use std::convert::Infallible;
-use std::sync::Arc;
-
-use biometric_validations::{App, Config, logging, store};
-use lambda_http::{Request, service_fn};
+//! The Lambda function: everything is built once at start-up (`app`), then every
+//! request goes to the handler.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    // Honours AWS_LAMBDA_LOG_FORMAT (JSON or text) and AWS_LAMBDA_LOG_LEVEL.
-    logging::init();
-    let config = match Config::from_env() {
-        Ok(config) => config,
-        Err(e) => {
-            // One line naming the variable, then an init error (non-zero exit).
-            tracing::error!(variable = e.variable, "invalid configuration: {e}");
-            std::process::exit(1);
-        }
-    };
-    let client = store::lambda_client(&config.region, config.dynamodb_endpoint.as_deref());
-    let app = Arc::new(App::new(&config, client));
-    lambda_http::run(service_fn(move |req: Request| {
-        let app = Arc::clone(&app);
-        async move { Ok::<_, Infallible>(app.handle(req).await) }
-    }))
-    .await
+    biometric_validations::app::run().await
 }

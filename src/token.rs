@@ -1,6 +1,6 @@
 //! The session token returned with a new validation.
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
+use jsonwebtoken::{Algorithm, EncodingKey};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{BiometricValidation, LivenessSession, ObjectId, ValidationType};
@@ -10,15 +10,13 @@ pub const SESSION_AUDIENCE: &str = "liveness";
 
 /// Claims in a fixed order, so that the same session always signs to the same token.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SessionClaims {
     pub sub: ObjectId,
-    #[serde(rename = "livenessSession")]
     pub liveness_session: ObjectId,
-    #[serde(rename = "biometricValidation")]
     pub biometric_validation: ObjectId,
     pub client: ObjectId,
     pub project: ObjectId,
-    #[serde(rename = "projectFlow")]
     pub project_flow: ObjectId,
     #[serde(rename = "type")]
     pub kind: ValidationType,
@@ -49,32 +47,6 @@ impl SessionClaims {
 pub struct SessionSigner {
     key: EncodingKey,
     issuer: String,
-}
-
-/// Verifies session tokens, for the services that consume them (the liveness app's
-/// back end): HS256 only, `aud` must be `liveness`, `iss` ours, `exp` in the future.
-/// A client token never passes: other secret, no `aud`.
-pub struct SessionVerifier {
-    key: DecodingKey,
-    validation: Validation,
-}
-
-impl SessionVerifier {
-    pub fn new(session_token_secret: &[u8], issuer: &str) -> Self {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_audience(&[SESSION_AUDIENCE]);
-        validation.set_issuer(&[issuer]);
-        validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
-        validation.leeway = 0;
-        Self {
-            key: DecodingKey::from_secret(session_token_secret),
-            validation,
-        }
-    }
-
-    pub fn verify(&self, token: &str) -> Result<SessionClaims, jsonwebtoken::errors::Error> {
-        jsonwebtoken::decode::<SessionClaims>(token, &self.key, &self.validation).map(|d| d.claims)
-    }
 }
 
 /// `{"alg":"HS256","typ":"JWT"}` in base64url: the seed's header, byte for byte
@@ -108,6 +80,7 @@ impl SessionSigner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use jsonwebtoken::{DecodingKey, Validation};
 
     use crate::model::{ObjectId, Timestamp, ValidationType};
 

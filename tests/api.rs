@@ -4,7 +4,7 @@ mod common;
 
 use std::sync::Arc;
 
-use biometric_validations::model::{FixedClock, FlowStatus, FlowType, Project, ProjectFlow};
+use biometric_validations::model::{FlowStatus, FlowType, Project, ProjectFlow};
 use biometric_validations::token::SessionClaims;
 use common::*;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -529,7 +529,8 @@ async fn projects_and_flows_that_cannot_be_used() {
         ("66df5c22c4d855fb0bdf5db7", "login", "archived"),
         ("66df5c22c4d855fb0bdf5db8", "kyc", "active"),
     ] {
-        let (pk, sk) = biometric_validations::store::flow_key(id(PROJECT), id(flow));
+        let biometric_validations::store::keys::Key { pk, sk } =
+            biometric_validations::store::keys::flow(id(PROJECT), id(flow));
         let item = [
             ("pk", pk),
             ("sk", sk),
@@ -705,7 +706,7 @@ async fn an_expired_idempotency_record_is_replaced() {
     let first = env.call(post(SEED_BODY, &[("idempotency-key", "k")])).await;
     assert_eq!(first.status, 200);
     // Same table, a clock past the first response's expiresAt.
-    let later = biometric_validations::App::with_parts(
+    let later = handler(
         &config(&env.table),
         env.store.client().clone(),
         Arc::new(FixedClock(start.plus_seconds(241))),
@@ -752,7 +753,7 @@ async fn a_panic_while_handling_becomes_a_500_and_the_next_request_is_served() {
         }
     }
     let env = TestEnv::new().await;
-    let broken = biometric_validations::App::with_parts(
+    let broken = handler(
         &config(&env.table),
         env.store.client().clone(),
         Arc::new(PanickingClock),

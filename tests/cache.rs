@@ -10,10 +10,8 @@ mod proxy;
 
 use std::sync::{Arc, Mutex};
 
-use biometric_validations::App;
 use biometric_validations::config::DEFAULT_PROJECT_CACHE_SECONDS;
 use biometric_validations::model::{Clock, FlowStatus, FlowType, RandomIds, Timestamp};
-use biometric_validations::store;
 use common::*;
 
 /// A clock the test moves.
@@ -34,7 +32,7 @@ impl Hand {
 
 struct Counted {
     env: TestEnv,
-    app: App,
+    app: biometric_validations::Handler,
     proxy: proxy::Proxy,
     clock: Arc<Hand>,
 }
@@ -45,9 +43,9 @@ async fn counted() -> Counted {
     let clock = Arc::new(Hand(Mutex::new(
         Timestamp::from_unix_millis(now_secs() * 1000).unwrap(),
     )));
-    let app = App::with_parts(
+    let app = handler(
         &config(&env.table),
-        store::local_client(&proxy.endpoint),
+        local_client(&proxy.endpoint),
         Arc::clone(&clock) as Arc<dyn Clock>,
         Arc::new(RandomIds::new()),
     );

@@ -6,7 +6,7 @@ mod common;
 use std::process::{Command, Output};
 
 use biometric_validations::model::{FlowStatus, FlowType, ObjectId};
-use biometric_validations::store::{self, Store};
+use biometric_validations::store::{Admin, Store};
 use common::*;
 
 fn admin(table: &str, args: &[&str]) -> Output {
@@ -37,7 +37,7 @@ async fn admin_creates_the_table_and_puts_projects_and_flows() {
     let table = format!("bv-cli-{}", std::process::id());
     stdout(&admin(&table, &["create-table"]));
     stdout(&admin(&table, &["create-table"])); // twice is fine
-    let store = Store::new(store::local_client(moto_endpoint()), table.clone());
+    let store = Admin::new(local_client(moto_endpoint()), table.clone());
     let ttl = store
         .client()
         .describe_time_to_live()
@@ -73,7 +73,7 @@ async fn admin_creates_the_table_and_puts_projects_and_flows() {
             "true",
         ],
     ));
-    let loaded = store
+    let loaded = Store::new(local_client(moto_endpoint()), table.clone())
         .load(project_id, ObjectId::parse(&flow).unwrap(), None)
         .await
         .unwrap();

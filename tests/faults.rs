@@ -8,7 +8,6 @@ mod proxy;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use biometric_validations::App;
 use biometric_validations::model::{RandomIds, SystemClock};
 use biometric_validations::store::{self, MAX_ATTEMPTS};
 use common::*;
@@ -21,16 +20,16 @@ const READ: &str = "BatchGetItem";
 
 struct Faulty {
     env: TestEnv,
-    app: App,
+    app: biometric_validations::Handler,
     proxy: proxy::Proxy,
 }
 
 async fn faulty() -> Faulty {
     let env = TestEnv::new().await;
     let proxy = proxy::start(moto_endpoint().trim_start_matches("http://").to_owned()).await;
-    let app = App::with_parts(
+    let app = handler(
         &config(&env.table),
-        store::local_client(&proxy.endpoint),
+        local_client(&proxy.endpoint),
         Arc::new(SystemClock),
         Arc::new(RandomIds::new()),
     );
@@ -199,9 +198,9 @@ async fn the_request_deadline_answers_before_the_function_timeout() {
     let slow = aws_config::timeout::TimeoutConfig::builder()
         .operation_attempt_timeout(Duration::from_secs(60))
         .build();
-    let app = App::with_parts(
+    let app = handler(
         &config(&env.table),
-        store::local_client_with_timeouts(&proxy.endpoint, slow),
+        local_client_with_timeouts(&proxy.endpoint, slow),
         Arc::new(SystemClock),
         Arc::new(RandomIds::new()),
     );

@@ -32,9 +32,9 @@ async fn many_concurrent_requests() {
         .operation_timeout(Duration::from_secs(600))
         .build();
     let app = Arc::new(
-        biometric_validations::App::with_parts(
+        handler(
             &config(&env.table),
-            biometric_validations::store::local_client_with_timeouts(moto_endpoint(), timeouts),
+            local_client_with_timeouts(moto_endpoint(), timeouts),
             Arc::new(biometric_validations::model::SystemClock),
             Arc::new(biometric_validations::model::RandomIds::new()),
         )

@@ -98,7 +98,7 @@ async fn logs_are_one_json_line_per_request_and_hold_no_secret() {
             panic!("clock broke while handling {}", "a request")
         }
     }
-    let broken = biometric_validations::App::with_parts(
+    let broken = handler(
         &config(&env.table),
         env.store.client().clone(),
         Arc::new(Panicking),

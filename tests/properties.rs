@@ -3,11 +3,13 @@
 
 mod common;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use base64::Engine;
-use biometric_validations::model::{Clock, RandomIds, SystemClock};
-use biometric_validations::{ApiError, App};
+use biometric_validations::ApiError;
+use biometric_validations::auth::Authenticator;
+use biometric_validations::http::check;
+use biometric_validations::model::{Clock, SystemClock};
 use common::*;
 use lambda_http::http::{HeaderName, HeaderValue, Request as HttpRequest};
 use lambda_http::{Body, Request};
@@ -155,17 +157,11 @@ fn assert_contract(status: u16, body: &str) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-fn app() -> &'static App {
-    static APP: OnceLock<App> = OnceLock::new();
-    APP.get_or_init(|| {
-        let client = biometric_validations::store::local_client("http://127.0.0.1:9");
-        App::with_parts(
-            &config("unused"),
-            client,
-            Arc::new(SystemClock),
-            Arc::new(RandomIds::new()),
-        )
-    })
+/// The client-token check, as the function builds it: the checks before storage need
+/// nothing else (no AWS client).
+fn authenticator() -> &'static Authenticator {
+    static AUTH: OnceLock<Authenticator> = OnceLock::new();
+    AUTH.get_or_init(|| Authenticator::new(CLIENT_SECRET.as_bytes()))
 }
 
 proptest! {
@@ -194,7 +190,7 @@ proptest! {
                 req.headers_mut().append(n, v);
             }
         }
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| app().check(&req, SystemClock.now())));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(authenticator(), &req, SystemClock.now())));
         let result = result.map_err(|_| TestCaseError::fail("panicked"))?;
         if let Err(e) = result {
             prop_assert!(CLIENT_STATUSES.contains(&e.status()), "{e:?}");

@@ -6,8 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use base64::Engine;
-use biometric_validations::model::{FixedClock, FlowStatus, FlowType, RandomIds};
-use biometric_validations::token::SessionVerifier;
+use biometric_validations::model::{FlowStatus, FlowType, RandomIds};
 use common::*;
 use serde_json::{Value, json};
 

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
 use biometric_validations::model::{FlowStatus, FlowType, ObjectId, Project, ProjectFlow};
-use biometric_validations::store::{self, Store};
+use biometric_validations::store::{self, Admin};
 use bytes::Bytes;
 use clap::Parser;
 use serde_json::Value;
@@ -362,7 +362,7 @@ impl Moto {
             .stdout(Stdio::null())
             .status()?;
         ensure!(reset.success(), "resetting moto failed");
-        let store = Store::new(store::local_client(&self.endpoint), TABLE);
+        let store = Admin::new(store::client_from_env(Some(&self.endpoint)).await, TABLE);
         store.create_table().await?;
         let id = |s: &str| ObjectId::parse(s).expect("id");
         store

@@ -5,10 +5,11 @@
 //! is split on 0xFF into authorization, content-type, idempotency-key and body.
 #![no_main]
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
-use biometric_validations::model::{FixedClock, RandomIds, Timestamp};
-use biometric_validations::{App, Config};
+use biometric_validations::auth::Authenticator;
+use biometric_validations::http::check;
+use biometric_validations::model::Timestamp;
 use lambda_http::Body;
 use lambda_http::http::{HeaderValue, Request};
 use libfuzzer_sys::fuzz_target;
@@ -16,7 +17,7 @@ use libfuzzer_sys::fuzz_target;
 const CLIENT_SECRET: &str = "local-client-token-secret-0123456789abcdef";
 
 struct Fixture {
-    app: App,
+    auth: Authenticator,
     now: Timestamp,
     token: String,
 }
@@ -24,18 +25,9 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
-        let vars = [
-            ("TABLE_NAME", "fuzz"),
-            ("CLIENT_TOKEN_SECRET", CLIENT_SECRET),
-            ("SESSION_TOKEN_SECRET", "local-session-token-secret-0123456789abcdef"),
-            ("APP_BASE_URL", "https://app.verifik.co"),
-            ("AWS_REGION", "us-east-1"),
-        ];
-        let config = Config::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())).unwrap();
         let now = Timestamp::parse("2030-01-01T00:00:00Z").unwrap();
-        // Never contacted: `check` stops before storage.
-        let client = biometric_validations::store::local_client("http://127.0.0.1:9");
-        let app = App::with_parts(&config, client, Arc::new(FixedClock(now)), Arc::new(RandomIds::new()));
+        // The checks before storage need only the client-token check: no AWS client.
+        let auth = Authenticator::new(CLIENT_SECRET.as_bytes());
         let claims = serde_json::json!({"clientId": "613375a1eab2fe08527f81e2", "exp": now.unix_seconds() + 600});
         let token = jsonwebtoken::encode(
             &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
@@ -43,7 +35,7 @@ fn fixture() -> &'static Fixture {
             &jsonwebtoken::EncodingKey::from_secret(CLIENT_SECRET.as_bytes()),
         )
         .unwrap();
-        Fixture { app, now, token }
+        Fixture { auth, now, token }
     })
 }
 
@@ -83,7 +75,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(req) = req.body(Body::Binary(body.to_vec())) else {
         return;
     };
-    if let Err(e) = f.app.check(&req, f.now) {
+    if let Err(e) = check(&f.auth, &req, f.now) {
         assert!(e.status() < 500, "a client mistake answered {}: {e:?}", e.status());
         let _ = e.body();
     }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use biometric_validations::model::{
     Clock, FlowStatus, FlowType, IdSource, ObjectId, Project, ProjectFlow, RandomIds, SystemClock,
 };
-use biometric_validations::store::{self, Store};
+use biometric_validations::store::{self, Admin};
 use clap::{Parser, Subcommand, ValueEnum};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 
@@ -124,7 +124,7 @@ async fn run(cli: Cli) -> Result<String, String> {
     let ids = RandomIds::new();
     let store = || async {
         let table = cli.table.clone().ok_or("--table (or TABLE_NAME) is required")?;
-        Ok::<_, String>(Store::new(
+        Ok::<_, String>(Admin::new(
             store::client_from_env(cli.endpoint_url.as_deref()).await,
             table,
         ))

@@ -6,7 +6,7 @@ pub mod time;
 use serde::{Deserialize, Serialize};
 
 pub use ids::{IdSource, ObjectId, RandomIds};
-pub use time::{Clock, FixedClock, SystemClock, Timestamp};
+pub use time::{Clock, SystemClock, Timestamp};
 
 /// `type` of a biometric validation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,12 +59,17 @@ pub enum Language {
 }
 
 impl Language {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "en" => Some(Self::En),
-            "es" => Some(Self::Es),
-            _ => None,
+    pub const ALL: [Language; 2] = [Language::En, Language::Es];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::Es => "es",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.as_str() == s)
     }
 }
 
@@ -111,15 +116,16 @@ pub enum FlowStatus {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Project {
     #[serde(rename = "_id")]
     pub id: ObjectId,
     pub client: ObjectId,
     #[serde(default)]
     pub name: String,
-    #[serde(rename = "assignedCollection", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assigned_collection: Option<ObjectId>,
-    #[serde(rename = "collectionCode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collection_code: Option<String>,
 }
 
@@ -128,6 +134,7 @@ fn yes() -> bool {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ProjectFlow {
     #[serde(rename = "_id")]
     pub id: ObjectId,
@@ -135,47 +142,36 @@ pub struct ProjectFlow {
     #[serde(rename = "type")]
     pub kind: FlowType,
     pub status: FlowStatus,
-    #[serde(rename = "faceLiveness", default = "yes")]
+    #[serde(default = "yes")]
     pub face_liveness: bool,
     #[serde(rename = "requires2FA", default)]
     pub requires_2fa: bool,
-    #[serde(rename = "redirectUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_url: Option<String>,
 }
 
 /// The liveness session, keys in the seed's order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LivenessSession {
     pub client: ObjectId,
     pub project: ObjectId,
-    #[serde(rename = "projectFlow")]
     pub project_flow: ObjectId,
     pub identifier: String,
     pub status: String,
-    #[serde(rename = "livenessResult")]
     pub liveness_result: Vec<serde_json::Value>,
-    #[serde(rename = "comparisonResult")]
     pub comparison_result: Vec<serde_json::Value>,
-    #[serde(rename = "generalInformation")]
     pub general_information: Vec<serde_json::Value>,
-    #[serde(rename = "documentTypeFields")]
     pub document_type_fields: Vec<serde_json::Value>,
     pub location: Vec<serde_json::Value>,
-    #[serde(rename = "proFields")]
     pub pro_fields: Vec<serde_json::Value>,
-    #[serde(rename = "studioFields")]
     pub studio_fields: Vec<serde_json::Value>,
-    #[serde(rename = "promptFields")]
     pub prompt_fields: Vec<serde_json::Value>,
-    #[serde(rename = "expiresAt")]
     pub expires_at: Timestamp,
     #[serde(rename = "_id")]
     pub id: ObjectId,
-    #[serde(rename = "activatedAt")]
     pub activated_at: Timestamp,
-    #[serde(rename = "updatedAt")]
     pub updated_at: Timestamp,
-    #[serde(rename = "createdAt")]
     pub created_at: Timestamp,
     #[serde(rename = "__v")]
     pub version: u32,
@@ -219,34 +215,28 @@ impl LivenessSession {
 /// The biometric validation, keys in the seed's order; `redirectUrl` and `language`
 /// follow `requires2FA` and are left out when absent.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct BiometricValidation {
     pub client: ObjectId,
     pub project: ObjectId,
-    #[serde(rename = "projectFlow")]
     pub project_flow: ObjectId,
-    #[serde(rename = "livenessSession")]
     pub liveness_session: ObjectId,
     pub status: String,
     #[serde(rename = "type")]
     pub kind: ValidationType,
     pub url: String,
-    #[serde(rename = "livenessScore")]
     pub liveness_score: u32,
-    #[serde(rename = "assignedCollection")]
     pub assigned_collection: ObjectId,
-    #[serde(rename = "collectionCode")]
     pub collection_code: String,
     #[serde(rename = "requires2FA")]
     pub requires_2fa: bool,
-    #[serde(rename = "redirectUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<Language>,
     #[serde(rename = "_id")]
     pub id: ObjectId,
-    #[serde(rename = "updatedAt")]
     pub updated_at: Timestamp,
-    #[serde(rename = "createdAt")]
     pub created_at: Timestamp,
     #[serde(rename = "__v")]
     pub version: u32,

@@ -19,11 +19,7 @@ impl Timestamp {
     /// Cuts to whole milliseconds and moves to UTC.
     pub fn from_datetime(dt: OffsetDateTime) -> Self {
         let dt = dt.to_offset(UtcOffset::UTC);
-        let ms = dt.millisecond();
-        Self(
-            dt.replace_nanosecond(u32::from(ms) * 1_000_000)
-                .expect("valid nanosecond"),
-        )
+        Self(dt - Duration::nanoseconds(i64::from(dt.nanosecond() % 1_000_000)))
     }
 
     pub fn from_unix_millis(ms: i64) -> Option<Self> {
@@ -56,7 +52,7 @@ impl Timestamp {
 
     /// Cuts to whole seconds.
     pub fn whole_seconds(&self) -> Self {
-        Self(self.0.replace_nanosecond(0).expect("zero is valid"))
+        Self(self.0 - Duration::nanoseconds(i64::from(self.0.nanosecond())))
     }
 
     pub fn plus_seconds(&self, seconds: i64) -> Self {
@@ -100,15 +96,6 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
         Timestamp::from_datetime(OffsetDateTime::from(SystemTime::now()))
-    }
-}
-
-/// A clock that always answers the same instant.
-pub struct FixedClock(pub Timestamp);
-
-impl Clock for FixedClock {
-    fn now(&self) -> Timestamp {
-        self.0
     }
 }
 

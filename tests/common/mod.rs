@@ -9,13 +9,18 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use aws_config::BehaviorVersion;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::types::AttributeValue;
+use biometric_validations::app::{self, Clients};
 use biometric_validations::model::{
     Clock, FlowStatus, FlowType, IdSource, ObjectId, Project, ProjectFlow, RandomIds, SystemClock, Timestamp,
 };
-use biometric_validations::store::{self, Store};
-use biometric_validations::{App, Config};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use biometric_validations::store::{self, Admin};
+use biometric_validations::token::{SESSION_AUDIENCE, SessionClaims};
+use biometric_validations::{Config, Handler};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
@@ -102,9 +107,73 @@ pub fn config(table: &str) -> Config {
     Config::from_lookup(|k| vars.get(k).cloned()).expect("test config")
 }
 
+/// The function's handler on `client`, with the clock and ids given.
+pub fn handler(
+    config: &Config,
+    client: aws_sdk_dynamodb::Client,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdSource>,
+) -> Handler {
+    app::handler(config, Clients { dynamodb: client }, clock, ids)
+}
+
+/// A client for a local server with dummy credentials and the function's retry policy
+/// and timeouts.
+pub fn local_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
+    local_client_with_timeouts(endpoint, store::client::timeout_config())
+}
+
+/// As `local_client`, with other timeouts: a single-threaded emulator under heavy
+/// concurrency queues requests for far longer than DynamoDB ever answers.
+pub fn local_client_with_timeouts(endpoint: &str, timeouts: TimeoutConfig) -> aws_sdk_dynamodb::Client {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "local"))
+        .endpoint_url(endpoint)
+        .retry_config(store::client::retry_config())
+        .timeout_config(timeouts)
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
+}
+
+/// A clock that always answers the same instant.
+pub struct FixedClock(pub Timestamp);
+
+impl Clock for FixedClock {
+    fn now(&self) -> Timestamp {
+        self.0
+    }
+}
+
+/// Verifies session tokens as a consumer of them would (the liveness app's back end):
+/// HS256 only, `aud` must be `liveness`, `iss` ours, `exp` in the future.
+pub struct SessionVerifier {
+    key: DecodingKey,
+    validation: Validation,
+}
+
+impl SessionVerifier {
+    pub fn new(session_token_secret: &[u8], issuer: &str) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_audience(&[SESSION_AUDIENCE]);
+        validation.set_issuer(&[issuer]);
+        validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
+        validation.leeway = 0;
+        Self {
+            key: DecodingKey::from_secret(session_token_secret),
+            validation,
+        }
+    }
+
+    pub fn verify(&self, token: &str) -> Result<SessionClaims, jsonwebtoken::errors::Error> {
+        jsonwebtoken::decode::<SessionClaims>(token, &self.key, &self.validation).map(|d| d.claims)
+    }
+}
+
 pub struct TestEnv {
-    pub app: Arc<App>,
-    pub store: Store,
+    pub app: Arc<Handler>,
+    pub store: Admin,
     pub table: String,
 }
 
@@ -123,22 +192,14 @@ impl TestEnv {
         let table = fresh_table();
         // The harness's own reads and writes (seeding, scans) wait as long as a busy
         // emulator needs; the function keeps its production timeouts.
-        let patient = aws_config::timeout::TimeoutConfig::builder()
+        let patient = TimeoutConfig::builder()
             .operation_attempt_timeout(std::time::Duration::from_secs(60))
             .operation_timeout(std::time::Duration::from_secs(120))
             .build();
-        let store = Store::new(
-            store::local_client_with_timeouts(moto_endpoint(), patient),
-            table.clone(),
-        );
+        let store = Admin::new(local_client_with_timeouts(moto_endpoint(), patient), table.clone());
         store.create_table().await.expect("create table");
         seed(&store).await;
-        let app = Arc::new(App::with_parts(
-            &config(&table),
-            store::local_client(moto_endpoint()),
-            clock,
-            ids,
-        ));
+        let app = Arc::new(handler(&config(&table), local_client(moto_endpoint()), clock, ids));
         Self { app, store, table }
     }
 
@@ -188,7 +249,7 @@ pub fn s(item: &HashMap<String, AttributeValue>, key: &str) -> String {
 }
 
 /// The demo data: a client with one project and an active login and onboarding flow.
-pub async fn seed(store: &Store) {
+pub async fn seed(store: &Admin) {
     store
         .put_project(&project_of(PROJECT, CLIENT))
         .await
@@ -311,7 +372,7 @@ impl Reply {
 }
 
 /// Sends an event through the real event conversion and the real handler.
-pub async fn call(app: &App, event: Value) -> Reply {
+pub async fn call(app: &Handler, event: Value) -> Reply {
     let req: Request = lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event");
     into_reply(app.handle(req).await)
 }

@@ -1,0 +1,120 @@
+//! The HTTP adapter: API Gateway request → route → the operation's steps → service →
+//! response in the contract's shape, and one log line per request. Knows nothing of
+//! DynamoDB: the parts it calls are built by `app`.
+
+mod response;
+pub mod steps;
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::FutureExt;
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+
+pub use response::error as error_response;
+pub use steps::{Admitted, check};
+
+use crate::auth::Authenticator;
+use crate::error::ApiError;
+use crate::model::{Clock, ObjectId, Timestamp};
+use crate::router::Operation;
+use crate::service::{Created, Service};
+
+/// The most a request may spend on storage: under the function's 10 s timeout
+/// (template.yaml), with room for start-up and the answer.
+pub const REQUEST_DEADLINE: Duration = Duration::from_secs(8);
+
+/// Everything a request needs, built once at start-up (by `app`).
+pub struct Handler {
+    auth: Authenticator,
+    service: Service,
+    clock: Arc<dyn Clock>,
+    deadline: Duration,
+}
+
+/// What the log line of a request tells, filled in as the request goes.
+#[derive(Default)]
+pub struct Trace {
+    pub client: Option<ObjectId>,
+    pub project: Option<ObjectId>,
+    pub created: Option<(ObjectId, ObjectId)>,
+}
+
+impl Handler {
+    pub fn new(auth: Authenticator, service: Service, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            auth,
+            service,
+            clock,
+            deadline: REQUEST_DEADLINE,
+        }
+    }
+
+    /// Another deadline than `REQUEST_DEADLINE` (tests against a slow emulator).
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Answers one request; never fails: every outcome, a panic included, is a response.
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        let started = Instant::now();
+        let mut trace = Trace::default();
+        let result = AssertUnwindSafe(self.answer(&req, &mut trace)).catch_unwind().await;
+        let (response, code) = match result {
+            Ok(Ok(response)) => (response, None),
+            Ok(Err(e)) => (error_response(&e), Some(e.code())),
+            Err(_) => {
+                tracing::error!("panic while handling a request");
+                (error_response(&ApiError::Internal), Some(ApiError::Internal.code()))
+            }
+        };
+        tracing::info!(
+            request_id = request_id(&req).unwrap_or("-"),
+            status = response.status().as_u16(),
+            code,
+            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            client = trace.client.map(tracing::field::display),
+            project = trace.project.map(tracing::field::display),
+            liveness_session = trace.created.map(|c| tracing::field::display(c.0)),
+            biometric_validation = trace.created.map(|c| tracing::field::display(c.1)),
+            replayed = response.headers().contains_key("idempotent-replayed"),
+            "request"
+        );
+        response
+    }
+
+    async fn answer(&self, req: &Request, trace: &mut Trace) -> Result<Response<Body>, ApiError> {
+        let now = self.clock.now();
+        match steps::route(req)? {
+            Operation::CreateBiometricValidation => self.create(req, now, trace).await,
+        }
+    }
+
+    /// `POST /v2/biometric-validations`.
+    async fn create(&self, req: &Request, now: Timestamp, trace: &mut Trace) -> Result<Response<Body>, ApiError> {
+        let Admitted { client, request, key } = steps::admit_create(&self.auth, req, now, trace)?;
+        let create = self.service.create(client, &request, key.as_ref(), now);
+        // Whatever DynamoDB does, answer in the contract's shape before Lambda's timeout
+        // would answer for us. A write cut short here is whole or absent (one transaction).
+        let created: Created = tokio::time::timeout(self.deadline, create).await.map_err(|_| {
+            tracing::warn!("request deadline reached");
+            ApiError::ServiceUnavailable
+        })??;
+        trace.created = Some((created.session.id, created.validation.id));
+        Ok(response::created(&created))
+    }
+}
+
+fn request_id(req: &Request) -> Option<&str> {
+    if let Some(ctx) = req.lambda_context_ref() {
+        return Some(ctx.request_id.as_str());
+    }
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.as_deref(),
+        Some(RequestContext::ApiGatewayV1(ctx)) => ctx.request_id.as_deref(),
+        _ => None,
+    }
+}

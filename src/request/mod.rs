@@ -1,0 +1,359 @@
+//! Body → `CreateRequest`, with every field error of one body collected.
+//!
+//! One table, `FIELDS`, lists the body's keys: their JSON kind (by the kind of rule),
+//! whether they are required, and the rule that turns a value into a field of the
+//! request. Parsing, the unknown-key check and the messages all read it.
+
+mod json;
+pub mod rules;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::ApiError;
+use crate::model::{Language, ObjectId, Timestamp, ValidationType};
+use json::{TopLevel, json_reason, printable};
+use rules::{check_expires_at, check_redirect_url, one_of};
+
+/// The largest body accepted, in bytes after any base64 decoding.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+pub const MAX_IDENTIFIER_CHARS: usize = 256;
+
+/// A validated request. `Serialize` is its canonical form (idempotency fingerprints):
+/// absent optional fields are left out, so a field added later leaves the form of
+/// every request without it unchanged.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateRequest {
+    pub project: ObjectId,
+    pub project_flow: ObjectId,
+    pub identifier: String,
+    #[serde(rename = "type")]
+    pub kind: ValidationType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_url: Option<String>,
+    #[serde(rename = "requires2FA", skip_serializing_if = "Option::is_none")]
+    pub requires_2fa: Option<bool>,
+    /// Already cut to whole seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<Language>,
+}
+
+/// The request as its fields are read; `finish` makes it a request once every
+/// required field is there.
+#[derive(Default)]
+struct Draft {
+    project: Option<ObjectId>,
+    project_flow: Option<ObjectId>,
+    identifier: Option<String>,
+    kind: Option<ValidationType>,
+    redirect_url: Option<String>,
+    requires_2fa: Option<bool>,
+    expires_at: Option<Timestamp>,
+    language: Option<Language>,
+}
+
+impl Draft {
+    fn finish(self) -> Option<CreateRequest> {
+        Some(CreateRequest {
+            project: self.project?,
+            project_flow: self.project_flow?,
+            identifier: self.identifier?,
+            kind: self.kind?,
+            redirect_url: self.redirect_url,
+            requires_2fa: self.requires_2fa,
+            expires_at: self.expires_at,
+            language: self.language,
+        })
+    }
+}
+
+/// A field's rule; its variant is the JSON kind the value must have. An `Err` is the
+/// rest of the message after the field's name (`must be …`).
+#[derive(Clone, Copy)]
+enum Rule {
+    Text(fn(&str, Timestamp, &mut Draft) -> Result<(), String>),
+    Flag(fn(bool, &mut Draft)),
+}
+
+struct Field {
+    name: &'static str,
+    required: bool,
+    rule: Rule,
+}
+
+fn object_id(s: &str) -> Result<ObjectId, String> {
+    ObjectId::parse(s).ok_or_else(|| "must be a valid id".to_owned())
+}
+
+/// The body's keys, in the order their errors are reported.
+const FIELDS: [Field; 8] = [
+    Field {
+        name: "project",
+        required: true,
+        rule: Rule::Text(|s, _, d| {
+            d.project = Some(object_id(s)?);
+            Ok(())
+        }),
+    },
+    Field {
+        name: "projectFlow",
+        required: true,
+        rule: Rule::Text(|s, _, d| {
+            d.project_flow = Some(object_id(s)?);
+            Ok(())
+        }),
+    },
+    Field {
+        name: "identifier",
+        required: true,
+        rule: Rule::Text(|s, _, d| {
+            let trimmed = s.trim();
+            if trimmed.chars().count() > MAX_IDENTIFIER_CHARS {
+                return Err(format!("must be at most {MAX_IDENTIFIER_CHARS} characters"));
+            }
+            d.identifier = Some(trimmed.to_owned());
+            Ok(())
+        }),
+    },
+    Field {
+        name: "type",
+        required: true,
+        rule: Rule::Text(|s, _, d| {
+            let kind =
+                ValidationType::parse(s).ok_or_else(|| one_of(ValidationType::ALL.map(ValidationType::as_str)))?;
+            d.kind = Some(kind);
+            Ok(())
+        }),
+    },
+    Field {
+        name: "redirectUrl",
+        required: false,
+        rule: Rule::Text(|s, _, d| {
+            check_redirect_url(s)?;
+            d.redirect_url = Some(s.to_owned());
+            Ok(())
+        }),
+    },
+    Field {
+        name: "requires2FA",
+        required: false,
+        rule: Rule::Flag(|b, d| d.requires_2fa = Some(b)),
+    },
+    Field {
+        name: "expiresAt",
+        required: false,
+        rule: Rule::Text(|s, now, d| {
+            d.expires_at = Some(check_expires_at(s, now)?);
+            Ok(())
+        }),
+    },
+    Field {
+        name: "language",
+        required: false,
+        rule: Rule::Text(|s, _, d| {
+            let language = Language::parse(s).ok_or_else(|| one_of(Language::ALL.map(Language::as_str)))?;
+            d.language = Some(language);
+            Ok(())
+        }),
+    },
+];
+
+impl Field {
+    /// Applies the field's rule to its value (`None`: absent or `null`); an error is
+    /// the whole message.
+    fn read(&self, value: Option<&Value>, now: Timestamp, draft: &mut Draft) -> Result<(), String> {
+        let name = self.name;
+        match (self.rule, value) {
+            (_, None) if self.required => Err(format!("missing {name}")),
+            (_, None) => Ok(()),
+            (Rule::Text(_), Some(Value::String(s))) if self.required && s.trim().is_empty() => {
+                Err(format!("missing {name}"))
+            }
+            (Rule::Text(rule), Some(Value::String(s))) => rule(s, now, draft).map_err(|why| format!("{name} {why}")),
+            (Rule::Text(_), Some(_)) => Err(format!("{name} must be a string")),
+            (Rule::Flag(rule), Some(Value::Bool(b))) => {
+                rule(*b, draft);
+                Ok(())
+            }
+            (Rule::Flag(_), Some(_)) => Err(format!("{name} must be a boolean")),
+        }
+    }
+}
+
+/// Parses and validates a body. `now` is the request's instant (bounds of `expiresAt`).
+pub fn parse(body: &[u8], now: Timestamp) -> Result<CreateRequest, ApiError> {
+    let top: TopLevel = serde_json::from_slice(body).map_err(|e| ApiError::InvalidJson(json_reason(&e)))?;
+    let TopLevel::Object(entries) = top else {
+        return Err(ApiError::fields("body must be an object"));
+    };
+    let value_of = |key: &str| {
+        entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+            .filter(|v| !v.is_null())
+    };
+    let mut draft = Draft::default();
+    let mut errors: Vec<String> = FIELDS
+        .iter()
+        .filter_map(|field| field.read(value_of(field.name), now, &mut draft).err())
+        .collect();
+    errors.extend(
+        entries
+            .iter()
+            .filter(|(key, _)| !FIELDS.iter().any(|f| f.name == key))
+            .map(|(key, _)| format!("{} is not allowed", printable(key))),
+    );
+    match draft.finish() {
+        Some(request) if errors.is_empty() => Ok(request),
+        _ => Err(ApiError::Fields(errors)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> Timestamp {
+        Timestamp::parse("2024-09-12T17:26:26.954Z").unwrap()
+    }
+
+    fn errors(body: &str) -> String {
+        match parse(body.as_bytes(), now()) {
+            Err(ApiError::Fields(e)) => e.join(". "),
+            other => panic!("expected field errors, got {other:?}"),
+        }
+    }
+
+    const SEED: &str = r#"{"project":"66df5bf5c4d855fb0bdf5da2","projectFlow":"66df5c22c4d855fb0bdf5da9","identifier":"03da12fba","type":"login"}"#;
+
+    #[test]
+    fn seed_request_is_valid() {
+        let r = parse(SEED.as_bytes(), now()).unwrap();
+        assert_eq!(r.project.to_string(), "66df5bf5c4d855fb0bdf5da2");
+        assert_eq!(r.kind, ValidationType::Login);
+        assert_eq!(
+            (r.redirect_url, r.requires_2fa, r.expires_at, r.language),
+            (None, None, None, None)
+        );
+    }
+
+    #[test]
+    fn ids_are_lower_cased_and_identifier_trimmed() {
+        let r = parse(
+            "{\"project\":\"66DF5BF5C4D855FB0BDF5DA2\",\"projectFlow\":\"66df5c22c4d855fb0bdf5da9\",\"identifier\":\"\u{3000} ab \\n\",\"type\":\"validation\"}".as_bytes(),
+            now(),
+        )
+        .unwrap();
+        assert_eq!(r.project.to_string(), "66df5bf5c4d855fb0bdf5da2");
+        assert_eq!(r.identifier, "ab");
+    }
+
+    #[test]
+    fn empty_object_reports_every_missing_field() {
+        assert_eq!(
+            errors("{}"),
+            "missing project. missing projectFlow. missing identifier. missing type"
+        );
+    }
+
+    #[test]
+    fn null_and_blank_count_as_missing() {
+        assert_eq!(
+            errors(r#"{"project":null,"projectFlow":"  ","identifier":"","type":"login"}"#),
+            "missing project. missing projectFlow. missing identifier"
+        );
+    }
+
+    #[test]
+    fn wrong_types_and_bad_values() {
+        assert_eq!(
+            errors(
+                r#"{"project":1,"projectFlow":"xyz","identifier":true,"type":"signup","requires2FA":"yes","language":"fr","webhookUrl":"https://x"}"#
+            ),
+            "project must be a string. projectFlow must be a valid id. identifier must be a string. \
+             type must be one of: [validation,login,onboarding,oneTimeLink]. requires2FA must be a boolean. \
+             language must be one of: [en,es]. webhookUrl is not allowed"
+        );
+    }
+
+    #[test]
+    fn identifier_length_counts_code_points() {
+        let body = |n: usize| {
+            format!(
+                r#"{{"project":"66df5bf5c4d855fb0bdf5da2","projectFlow":"66df5c22c4d855fb0bdf5da9","identifier":"{}","type":"login"}}"#,
+                "é".repeat(n)
+            )
+        };
+        assert_eq!(
+            parse(body(256).as_bytes(), now()).unwrap().identifier.chars().count(),
+            256
+        );
+        assert_eq!(errors(&body(257)), "identifier must be at most 256 characters");
+    }
+
+    fn with(extra: &str) -> String {
+        format!("{},{extra}}}", &SEED[..SEED.len() - 1])
+    }
+
+    #[test]
+    fn optional_fields() {
+        let r = parse(
+            with(r#""redirectUrl":"https://example.com/done?x=1","requires2FA":true,"expiresAt":"2024-09-12T17:36:26.999Z","language":"es""#).as_bytes(),
+            now(),
+        )
+        .unwrap();
+        assert_eq!(r.redirect_url.as_deref(), Some("https://example.com/done?x=1"));
+        assert_eq!(r.requires_2fa, Some(true));
+        assert_eq!(r.expires_at.unwrap().to_string(), "2024-09-12T17:36:26.000Z");
+        assert_eq!(r.language, Some(Language::Es));
+        let r = parse(
+            with(r#""redirectUrl":null,"requires2FA":null,"expiresAt":null,"language":null"#).as_bytes(),
+            now(),
+        )
+        .unwrap();
+        assert_eq!(
+            (r.redirect_url, r.requires_2fa, r.expires_at, r.language),
+            (None, None, None, None)
+        );
+    }
+
+    #[test]
+    fn empty_optional_strings_break_their_rule() {
+        let e = errors(&with(r#""redirectUrl":"","expiresAt":"","language":"""#));
+        assert!(e.starts_with("redirectUrl must be an absolute https:// URL"), "{e}");
+        assert!(e.contains("expiresAt must be an ISO-8601 date-time"), "{e}");
+        assert!(e.ends_with("language must be one of: [en,es]"), "{e}");
+    }
+
+    #[test]
+    fn invalid_json_and_non_objects() {
+        for (body, want) in [
+            ("", "Invalid JSON: the body is empty"),
+            ("{", "Invalid JSON: the body ends too early"),
+        ] {
+            assert_eq!(parse(body.as_bytes(), now()).unwrap_err().message(), want);
+        }
+        let dup = parse(br#"{"type":"login","type":"x"}"#, now()).unwrap_err();
+        assert!(
+            matches!(&dup, ApiError::InvalidJson(m) if m.contains("duplicate key \"type\"")),
+            "{dup:?}"
+        );
+        assert!(matches!(parse(b"\xff", now()), Err(ApiError::InvalidJson(_))));
+        for body in ["[]", "[1,{\"a\":2}]", "1", "\"s\"", "null", "true"] {
+            assert_eq!(
+                parse(body.as_bytes(), now()),
+                Err(ApiError::fields("body must be an object")),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_named_in_body_order() {
+        assert_eq!(errors(&with(r#""b":1,"a":2"#)), "b is not allowed. a is not allowed");
+    }
+}

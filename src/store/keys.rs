@@ -1,0 +1,81 @@
+//! Every item's key: the table's `pk`/`sk` formats, in one place (CONTRACT §5).
+
+use sha2::{Digest, Sha256};
+
+use crate::idempotency::IdempotencyKey;
+use crate::model::ObjectId;
+
+pub const PROJECT_SK: &str = "PROJECT";
+pub const FLOW_SK_PREFIX: &str = "FLOW#";
+pub const SESSION_SK: &str = "LIVENESS_SESSION";
+pub const VALIDATION_SK: &str = "BIOMETRIC_VALIDATION";
+pub const IDEMPOTENCY_SK: &str = "IDEMPOTENCY";
+
+/// An item's primary key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+fn key(pk: String, sk: impl Into<String>) -> Key {
+    Key { pk, sk: sk.into() }
+}
+
+pub fn project(id: ObjectId) -> Key {
+    key(format!("PROJECT#{id}"), PROJECT_SK)
+}
+
+/// A flow lives under its project's partition, so one read finds both.
+pub fn flow(project: ObjectId, flow: ObjectId) -> Key {
+    key(format!("PROJECT#{project}"), format!("{FLOW_SK_PREFIX}{flow}"))
+}
+
+pub fn session(id: ObjectId) -> Key {
+    key(format!("LIVENESS_SESSION#{id}"), SESSION_SK)
+}
+
+pub fn validation(id: ObjectId) -> Key {
+    key(format!("BIOMETRIC_VALIDATION#{id}"), VALIDATION_SK)
+}
+
+/// Per client, with the caller's key hashed so that any key fits and none is stored in clear.
+pub fn idempotency(client: ObjectId, key_: &IdempotencyKey) -> Key {
+    let digest = hex::encode(Sha256::digest(key_.as_str().as_bytes()));
+    key(format!("IDEMPOTENCY#{client}#{digest}"), IDEMPOTENCY_SK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idempotency_keys_hash_the_key_per_client() {
+        let a = ObjectId::parse("613375a1eab2fe08527f81e2").unwrap();
+        let b = ObjectId::parse("613375a1eab2fe08527f81e3").unwrap();
+        let k = |s: &str| IdempotencyKey::parse(s.as_bytes()).unwrap();
+        let pk = idempotency(a, &k("k1")).pk;
+        assert!(pk.starts_with("IDEMPOTENCY#613375a1eab2fe08527f81e2#"));
+        assert_eq!(pk.len(), "IDEMPOTENCY#".len() + 24 + 1 + 64);
+        assert!(!pk.contains("k1"));
+        assert_ne!(pk, idempotency(b, &k("k1")).pk);
+        assert_ne!(pk, idempotency(a, &k("k2")).pk);
+        assert_eq!(idempotency(a, &k("k1")).sk, "IDEMPOTENCY");
+    }
+
+    #[test]
+    fn formats() {
+        let id = ObjectId::parse("66df5bf5c4d855fb0bdf5da2").unwrap();
+        let f = ObjectId::parse("66df5c22c4d855fb0bdf5da9").unwrap();
+        assert_eq!(project(id), key("PROJECT#66df5bf5c4d855fb0bdf5da2".into(), "PROJECT"));
+        assert_eq!(
+            flow(id, f),
+            key(
+                "PROJECT#66df5bf5c4d855fb0bdf5da2".into(),
+                "FLOW#66df5c22c4d855fb0bdf5da9"
+            )
+        );
+        assert_eq!(session(id).pk, "LIVENESS_SESSION#66df5bf5c4d855fb0bdf5da2");
+        assert_eq!(validation(id).sk, "BIOMETRIC_VALIDATION");
+    }
+}
