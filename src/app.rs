@@ -1,73 +1,119 @@
 //! The composition root: start-up reads the configuration, sets up logging, builds the
-//! AWS clients and the parts of a request's journey, and hands them to the HTTP adapter.
-//! Nothing here runs per request.
+//! AWS clients, reads the signing keys, builds the parts of a request's journey and hands
+//! them to the HTTP adapter. Nothing here runs per request.
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
 
 use lambda_http::{Request, service_fn};
-use secrecy::ExposeSecret;
 
-use crate::auth::Authenticator;
-use crate::config::Config;
+use crate::auth::{self, Authenticator};
+use crate::config::{Config, ConfigError, KeySetting, KeySource, SessionAlg};
 use crate::http::Handler;
-use crate::logging;
+use crate::keyring::{self, Derive, Keyring, Source};
 use crate::model::{Clock, IdSource, RandomIds, SystemClock};
 use crate::service::{RecordBuilder, Service};
 use crate::store::{self, Store};
-use crate::token::SessionSigner;
+use crate::token::{self, SessionSigner};
+use crate::{aws, logging};
 
-/// The AWS clients the function talks to, built once.
+/// The AWS clients the function talks to, built once (no I/O).
 pub struct Clients {
     pub dynamodb: aws_sdk_dynamodb::Client,
+    pub secrets_manager: aws_sdk_secretsmanager::Client,
 }
 
 impl Clients {
-    /// The clients a Lambda instance uses (no I/O: see `store::client`).
+    /// The clients a Lambda instance uses, on one shared configuration.
     pub fn for_lambda(config: &Config) -> Self {
+        let shared = aws::lambda_config(&config.region);
         Self {
-            dynamodb: store::lambda_client(&config.region, config.dynamodb_endpoint.as_deref()),
+            dynamodb: store::client::dynamodb(&shared, config.endpoints.dynamodb.as_deref()),
+            secrets_manager: keyring::secrets_manager::client(&shared, config.endpoints.secrets_manager.as_deref()),
         }
     }
 }
 
-/// Wires the handler from its parts; the clock and the id source come from outside
-/// (tests pin them).
-pub fn handler(config: &Config, clients: Clients, clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>) -> Handler {
-    let store = Store::new(clients.dynamodb, config.table_name.clone());
-    let signer = SessionSigner::new(
-        config.session_token_secret.expose_secret().as_bytes(),
-        config.token_issuer.clone(),
+/// Wires the handler from its parts, reading the keys; the clock and the id source come
+/// from outside (tests pin them). A key that can't be read is a start-up error.
+pub async fn handler(
+    config: &Config,
+    clients: Clients,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdSource>,
+) -> Result<Handler, ConfigError> {
+    let session_derive: Derive<token::SessionKeys> = match config.session_alg {
+        SessionAlg::Hs256 => token::keys::hs256,
+        SessionAlg::EdDsa => token::keys::eddsa,
+    };
+    let sm = &clients.secrets_manager;
+    let (client_keys, session_keys) = tokio::join!(
+        ring(&config.client_key, sm, auth::client_keys, config.secrets_refresh),
+        ring(&config.session_key, sm, session_derive, config.secrets_refresh),
     );
+    let (client_keys, session_keys) = (client_keys?, session_keys?);
+    if client_keys.same_current_key(&session_keys) {
+        return Err(ConfigError {
+            variable: config.session_key.variable,
+            problem: "must be another key than the client-token key".to_owned(),
+        });
+    }
+    let store = Store::new(clients.dynamodb, config.table_name.clone());
+    let signer = SessionSigner::new(session_keys, config.token_issuer.clone());
     let records = RecordBuilder {
         ids,
         app_base_url: config.app_base_url.clone(),
         session_seconds: config.session_seconds,
     };
     let service = Service::new(store, signer, records, config.project_cache_seconds);
-    let auth = Authenticator::new(config.client_token_secret.expose_secret().as_bytes());
-    Handler::new(auth, service, clock)
+    let auth = Authenticator::new(client_keys, config.client_tokens.clone());
+    Ok(Handler::new(auth, service, clock))
+}
+
+/// A key's ring, from the environment or read from Secrets Manager.
+async fn ring<T>(
+    setting: &KeySetting,
+    secrets_manager: &aws_sdk_secretsmanager::Client,
+    derive: Derive<T>,
+    refresh_every: Duration,
+) -> Result<Keyring<T>, ConfigError> {
+    let failed = |problem| ConfigError {
+        variable: setting.variable,
+        problem,
+    };
+    match &setting.source {
+        KeySource::Value(material) => Keyring::fixed(setting.variable, material.clone(), derive).map_err(failed),
+        KeySource::SecretsManager { secret_id } => {
+            let source = Source::SecretsManager {
+                client: secrets_manager.clone(),
+                secret_id: secret_id.clone(),
+            };
+            Keyring::load(setting.variable, source, derive, refresh_every)
+                .await
+                .map_err(|why| failed(format!("cannot read the key: {why}")))
+        }
+    }
 }
 
 /// The function's life: start-up, then one request at a time until Lambda stops it.
-/// A bad setting ends start-up with one log line naming the variable (an init error).
+/// A bad setting or an unreadable key ends start-up with one log line naming the
+/// variable (an init error).
 pub async fn run() -> Result<(), lambda_http::Error> {
     // Honours AWS_LAMBDA_LOG_FORMAT (JSON or text) and AWS_LAMBDA_LOG_LEVEL.
     logging::init();
-    let config = match Config::from_env() {
-        Ok(config) => config,
+    let started = async {
+        let config = Config::from_env()?;
+        let clients = Clients::for_lambda(&config);
+        handler(&config, clients, Arc::new(SystemClock), Arc::new(RandomIds::new())).await
+    };
+    let handler = match started.await {
+        Ok(handler) => Arc::new(handler),
         Err(e) => {
             tracing::error!(variable = e.variable, "invalid configuration: {e}");
             std::process::exit(1);
         }
     };
-    let clients = Clients::for_lambda(&config);
-    let handler = Arc::new(handler(
-        &config,
-        clients,
-        Arc::new(SystemClock),
-        Arc::new(RandomIds::new()),
-    ));
     lambda_http::run(service_fn(move |req: Request| {
         let handler = Arc::clone(&handler);
         async move { Ok::<_, Infallible>(handler.handle(req).await) }

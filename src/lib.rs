@@ -11,10 +11,12 @@
 
 pub mod app;
 pub mod auth;
+pub mod aws;
 pub mod config;
 pub mod error;
 pub mod http;
 pub mod idempotency;
+pub mod keyring;
 pub mod logging;
 pub mod model;
 pub mod project_cache;

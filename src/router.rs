@@ -7,6 +7,8 @@ use crate::error::ApiError;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Operation {
     CreateBiometricValidation,
+    /// The session tokens' public keys (CONTRACT §9).
+    PublicKeys,
 }
 
 pub struct Route {
@@ -16,11 +18,25 @@ pub struct Route {
 }
 
 /// Every route the function serves. Adding one is a row here and its handler in `http`.
-pub const ROUTES: &[Route] = &[Route {
-    method: "POST",
-    path: "/v2/biometric-validations",
-    operation: Operation::CreateBiometricValidation,
-}];
+pub const ROUTES: &[Route] = &[
+    Route {
+        method: "POST",
+        path: "/v2/biometric-validations",
+        operation: Operation::CreateBiometricValidation,
+    },
+    Route {
+        method: "GET",
+        path: JWKS_PATH,
+        operation: Operation::PublicKeys,
+    },
+    Route {
+        method: "HEAD",
+        path: JWKS_PATH,
+        operation: Operation::PublicKeys,
+    },
+];
+
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 
 /// The operation for a request's method and path. `stage` is the request's own API
 /// stage: a path behind it (`/prod/v2/…` on stage `prod`) is the same route; `$default`
@@ -70,6 +86,23 @@ mod tests {
                 "{path} {stage:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_public_keys_answer_get_and_head() {
+        for method in ["GET", "HEAD"] {
+            assert_eq!(route(method, JWKS_PATH, None), Ok(Operation::PublicKeys));
+        }
+        assert_eq!(
+            route("GET", "/prod/.well-known/jwks.json", Some("prod")),
+            Ok(Operation::PublicKeys)
+        );
+        assert_eq!(
+            route("POST", JWKS_PATH, None),
+            Err(ApiError::MethodNotAllowed {
+                allow: "GET, HEAD".into()
+            })
+        );
     }
 
     #[test]

@@ -31,7 +31,9 @@ async fn seed_request_reproduces_the_seed_response() {
         "66e3244269cd15b505d21063",
         "66e3244369cd15b505d21065",
     ]));
-    let env = TestEnv::with_parts(clock, ids).await;
+    // The documented local keys have no version, so the token's header is the seed's
+    // (a key from Secrets Manager adds its `kid`: tests/keys.rs).
+    let env = TestEnv::with_local_keys(clock, ids).await;
     let reply = env.call(post(SEED_BODY, &[])).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.header("cache-control"), Some("no-store"));
@@ -707,11 +709,12 @@ async fn an_expired_idempotency_record_is_replaced() {
     assert_eq!(first.status, 200);
     // Same table, a clock past the first response's expiresAt.
     let later = handler(
-        &config(&env.table),
+        &env.config(),
         env.store.client().clone(),
         Arc::new(FixedClock(start.plus_seconds(241))),
         Arc::new(biometric_validations::model::RandomIds::new()),
-    );
+    )
+    .await;
     let second = call(&later, post(SEED_BODY, &[("idempotency-key", "k")])).await;
     assert_eq!(second.status, 200, "{}", second.body);
     assert_eq!(second.header("idempotent-replayed"), None);
@@ -754,11 +757,12 @@ async fn a_panic_while_handling_becomes_a_500_and_the_next_request_is_served() {
     }
     let env = TestEnv::new().await;
     let broken = handler(
-        &config(&env.table),
+        &env.config(),
         env.store.client().clone(),
         Arc::new(PanickingClock),
         Arc::new(biometric_validations::model::RandomIds::new()),
-    );
+    )
+    .await;
     call(&broken, post(SEED_BODY, &[]))
         .await
         .assert_error(500, "InternalServer", "500:internal_error");

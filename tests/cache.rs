@@ -44,11 +44,12 @@ async fn counted() -> Counted {
         Timestamp::from_unix_millis(now_secs() * 1000).unwrap(),
     )));
     let app = handler(
-        &config(&env.table),
+        &env.config(),
         local_client(&proxy.endpoint),
         Arc::clone(&clock) as Arc<dyn Clock>,
         Arc::new(RandomIds::new()),
-    );
+    )
+    .await;
     Counted { env, app, proxy, clock }
 }
 

@@ -74,7 +74,7 @@ async fn admin_creates_the_table_and_puts_projects_and_flows() {
         ],
     ));
     let loaded = Store::new(local_client(moto_endpoint()), table.clone())
-        .load(project_id, ObjectId::parse(&flow).unwrap(), None)
+        .load(id(CLIENT), project_id, ObjectId::parse(&flow).unwrap(), None)
         .await
         .unwrap();
     let flow = loaded.flow.expect("flow stored");
@@ -120,14 +120,17 @@ fn admin_mints_client_tokens_the_handler_accepts() {
         "unused",
         &["mint-token", "--client-id", CLIENT, "--ttl-seconds", "120"],
     ));
-    let auth = biometric_validations::auth::Authenticator::new(CLIENT_SECRET.as_bytes());
-    let client = auth
+    use futures_util::FutureExt;
+    let auth = biometric_validations::auth::Authenticator::local(CLIENT_SECRET.to_owned().into()).unwrap();
+    let caller = auth
         .authenticate(std::iter::once(token.as_bytes()), {
             use biometric_validations::model::Clock;
             biometric_validations::model::SystemClock.now()
         })
+        .now_or_never()
+        .expect("no I/O with a local key")
         .unwrap();
-    assert_eq!(client.to_string(), CLIENT);
+    assert_eq!(caller.client.to_string(), CLIENT);
     let help = String::from_utf8(admin("unused", &["--help"]).stdout).unwrap();
     for sub in ["create-table", "put-project", "put-flow", "mint-token"] {
         assert!(help.contains(sub), "{help}");

@@ -28,11 +28,12 @@ async fn faulty() -> Faulty {
     let env = TestEnv::new().await;
     let proxy = proxy::start(moto_endpoint().trim_start_matches("http://").to_owned()).await;
     let app = handler(
-        &config(&env.table),
+        &env.config(),
         local_client(&proxy.endpoint),
         Arc::new(SystemClock),
         Arc::new(RandomIds::new()),
-    );
+    )
+    .await;
     Faulty { env, app, proxy }
 }
 
@@ -199,11 +200,12 @@ async fn the_request_deadline_answers_before_the_function_timeout() {
         .operation_attempt_timeout(Duration::from_secs(60))
         .build();
     let app = handler(
-        &config(&env.table),
+        &env.config(),
         local_client_with_timeouts(&proxy.endpoint, slow),
         Arc::new(SystemClock),
         Arc::new(RandomIds::new()),
-    );
+    )
+    .await;
     proxy.script.push(WRITE, Fault::Stall(Duration::from_secs(60)), 1);
     let started = Instant::now();
     let reply = call(&app, post(SEED_BODY, &[])).await;

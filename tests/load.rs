@@ -33,11 +33,12 @@ async fn many_concurrent_requests() {
         .build();
     let app = Arc::new(
         handler(
-            &config(&env.table),
+            &env.config(),
             local_client_with_timeouts(moto_endpoint(), timeouts),
             Arc::new(biometric_validations::model::SystemClock),
             Arc::new(biometric_validations::model::RandomIds::new()),
         )
+        .await
         .with_deadline(Duration::from_secs(900)),
     );
     let started = Instant::now();

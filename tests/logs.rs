@@ -99,11 +99,12 @@ async fn logs_are_one_json_line_per_request_and_hold_no_secret() {
         }
     }
     let broken = handler(
-        &config(&env.table),
+        &env.config(),
         env.store.client().clone(),
         Arc::new(Panicking),
         Arc::new(RandomIds::new()),
-    );
+    )
+    .await;
     replies.push(call(&broken, post(&body(pii), &[])).await);
     requests += 1;
 

@@ -106,11 +106,12 @@ async fn real_answers_validate_against_openapi() {
         }
     }
     let broken = handler(
-        &config(&env.table),
+        &env.config(),
         env.store.client().clone(),
         Arc::new(Broken),
         Arc::new(RandomIds::new()),
-    );
+    )
+    .await;
     let reply = call(&broken, post(SEED_BODY, &[])).await;
     seen.insert(reply.status);
     check(&spec, &reply);

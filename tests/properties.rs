@@ -11,6 +11,7 @@ use biometric_validations::auth::Authenticator;
 use biometric_validations::http::check;
 use biometric_validations::model::{Clock, SystemClock};
 use common::*;
+use futures_util::FutureExt;
 use lambda_http::http::{HeaderName, HeaderValue, Request as HttpRequest};
 use lambda_http::{Body, Request};
 use proptest::prelude::*;
@@ -161,7 +162,7 @@ fn assert_contract(status: u16, body: &str) -> Result<(), TestCaseError> {
 /// nothing else (no AWS client).
 fn authenticator() -> &'static Authenticator {
     static AUTH: OnceLock<Authenticator> = OnceLock::new();
-    AUTH.get_or_init(|| Authenticator::new(CLIENT_SECRET.as_bytes()))
+    AUTH.get_or_init(|| Authenticator::local(CLIENT_SECRET.to_owned().into()).expect("a local key"))
 }
 
 proptest! {
@@ -190,7 +191,7 @@ proptest! {
                 req.headers_mut().append(n, v);
             }
         }
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(authenticator(), &req, SystemClock.now())));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(authenticator(), &req, SystemClock.now()).now_or_never().expect("no I/O with a local key")));
         let result = result.map_err(|_| TestCaseError::fail("panicked"))?;
         if let Err(e) = result {
             prop_assert!(CLIENT_STATUSES.contains(&e.status()), "{e:?}");

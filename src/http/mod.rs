@@ -90,13 +90,23 @@ impl Handler {
         let now = self.clock.now();
         match steps::route(req)? {
             Operation::CreateBiometricValidation => self.create(req, now, trace).await,
+            Operation::PublicKeys => self.public_keys(req).await,
+        }
+    }
+
+    /// `GET /.well-known/jwks.json` (and `HEAD`): no authentication; a 404 when session
+    /// tokens are HS256, which has no public key.
+    async fn public_keys(&self, req: &Request) -> Result<Response<Body>, ApiError> {
+        match self.service.public_keys().await {
+            Some(keys) => Ok(response::jwks(&keys, req.method() == lambda_http::http::Method::HEAD)),
+            None => Err(ApiError::RouteNotFound(steps::path(req).to_owned())),
         }
     }
 
     /// `POST /v2/biometric-validations`.
     async fn create(&self, req: &Request, now: Timestamp, trace: &mut Trace) -> Result<Response<Body>, ApiError> {
-        let Admitted { client, request, key } = steps::admit_create(&self.auth, req, now, trace)?;
-        let create = self.service.create(client, &request, key.as_ref(), now);
+        let Admitted { caller, request, key } = steps::admit_create(&self.auth, req, now, trace).await?;
+        let create = self.service.create(caller, &request, key.as_ref(), now);
         // Whatever DynamoDB does, answer in the contract's shape before Lambda's timeout
         // would answer for us. A write cut short here is whole or absent (one transaction).
         let created: Created = tokio::time::timeout(self.deadline, create).await.map_err(|_| {

@@ -9,9 +9,18 @@ use serde::Serialize;
 use crate::error::ApiError;
 use crate::model::{BiometricValidation, LivenessSession};
 use crate::service::Created;
+use crate::token::Jwk;
 
 /// Seconds a client should wait after a 503.
 const RETRY_AFTER_SECONDS: &str = "1";
+/// How long verifiers may keep the public keys: a rotation reaches them within this plus
+/// the function's own refresh bound, while the previous key is still served.
+const JWKS_CACHE_CONTROL: &str = "public, max-age=300";
+
+#[derive(Serialize)]
+struct Jwks<'a> {
+    keys: &'a [Jwk],
+}
 
 #[derive(Serialize)]
 struct Envelope<'a> {
@@ -57,6 +66,19 @@ pub fn created(created: &Created) -> Response<Body> {
             HeaderValue::from_static("true"),
         );
     }
+    response
+}
+
+/// The public keys as a JWKS (RFC 7517), current first; `head`: the headers alone.
+pub fn jwks(keys: &[Jwk], head: bool) -> Response<Body> {
+    let Ok(body) = serde_json::to_string(&Jwks { keys }) else {
+        tracing::error!("cannot render the public keys");
+        return error(&ApiError::Internal);
+    };
+    let mut response = json(StatusCode::OK, if head { String::new() } else { body });
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(JWKS_CACHE_CONTROL));
     response
 }
 

@@ -10,7 +10,7 @@ use super::Trace;
 use crate::auth::Authenticator;
 use crate::error::ApiError;
 use crate::idempotency::{self, IdempotencyKey};
-use crate::model::{ObjectId, Timestamp};
+use crate::model::{Caller, Timestamp};
 use crate::request::{self, CreateRequest, MAX_BODY_BYTES};
 use crate::router::{self, Operation};
 
@@ -44,14 +44,14 @@ pub fn body(req: &Request) -> Result<&[u8], ApiError> {
     Ok(body)
 }
 
-/// The calling client, from every `Authorization` header the request carried.
-pub fn authenticate(auth: &Authenticator, req: &Request, now: Timestamp) -> Result<ObjectId, ApiError> {
+/// The caller, from every `Authorization` header the request carried.
+pub async fn authenticate(auth: &Authenticator, req: &Request, now: Timestamp) -> Result<Caller, ApiError> {
     let values = req
         .headers()
         .get_all(header::AUTHORIZATION)
         .iter()
         .map(HeaderValue::as_bytes);
-    auth.authenticate(values, now)
+    auth.authenticate(values, now).await
 }
 
 /// When a Content-Type is sent it must be JSON: `application/json` or `application/*+json`,
@@ -78,7 +78,7 @@ pub fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
 /// A request to create a validation that passed every check before storage.
 #[derive(Debug)]
 pub struct Admitted {
-    pub client: ObjectId,
+    pub caller: Caller,
     pub request: CreateRequest,
     pub key: Option<IdempotencyKey>,
 }
@@ -86,26 +86,28 @@ pub struct Admitted {
 /// The create operation's checks after routing, in the contract's order: body size,
 /// authentication, content type, JSON and fields (the key's rule among them).
 /// `trace` learns the caller and the project as soon as they are known.
-pub fn admit_create(
+pub async fn admit_create(
     auth: &Authenticator,
     req: &Request,
     now: Timestamp,
     trace: &mut Trace,
 ) -> Result<Admitted, ApiError> {
     let body = body(req)?;
-    let client = authenticate(auth, req, now)?;
-    trace.client = Some(client);
+    let caller = authenticate(auth, req, now).await?;
+    trace.client = Some(caller.client);
     check_content_type(req.headers())?;
     let (request, key) = parse_create(body, req.headers(), now)?;
     trace.project = Some(request.project);
-    Ok(Admitted { client, request, key })
+    Ok(Admitted { caller, request, key })
 }
 
 /// Every check that needs no storage, routing included: what the fuzz target and the
-/// property tests drive.
-pub fn check(auth: &Authenticator, req: &Request, now: Timestamp) -> Result<Admitted, ApiError> {
+/// property tests drive. `Ok(None)`: a route with nothing to check (the JWKS). With a
+/// local key it does no I/O, so its future completes at once.
+pub async fn check(auth: &Authenticator, req: &Request, now: Timestamp) -> Result<Option<Admitted>, ApiError> {
     match route(req)? {
-        Operation::CreateBiometricValidation => admit_create(auth, req, now, &mut Trace::default()),
+        Operation::CreateBiometricValidation => admit_create(auth, req, now, &mut Trace::default()).await.map(Some),
+        Operation::PublicKeys => Ok(None),
     }
 }
 

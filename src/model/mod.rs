@@ -1,12 +1,22 @@
 //! The records this service reads and writes, with the seed's key order.
 
 pub mod ids;
+mod session;
 pub mod time;
 
 use serde::{Deserialize, Serialize};
 
 pub use ids::{IdSource, ObjectId, RandomIds};
+pub use session::{BiometricValidation, LivenessSession};
 pub use time::{Clock, SystemClock, Timestamp};
+
+/// Who is calling: the client a verified token names, and when that token was issued
+/// (its `iat`, epoch seconds), which a client's revocation is checked against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub client: ObjectId,
+    pub issued_at: Option<i64>,
+}
 
 /// `type` of a biometric validation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,6 +139,29 @@ pub struct Project {
     pub collection_code: Option<String>,
 }
 
+/// A client's `status` (CONTRACT §5): a suspended client's tokens are all refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientStatus {
+    Active,
+    Suspended,
+    /// A status this version does not know: refused, like a suspension.
+    #[serde(other)]
+    Unknown,
+}
+
+/// The optional `CLIENT#<id>` item: no item is an active client with nothing revoked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Client {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub status: ClientStatus,
+    /// Tokens issued (`iat`) before this instant (epoch seconds) are refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_not_before: Option<i64>,
+}
+
 fn yes() -> bool {
     true
 }
@@ -148,98 +181,6 @@ pub struct ProjectFlow {
     pub requires_2fa: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_url: Option<String>,
-}
-
-/// The liveness session, keys in the seed's order.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LivenessSession {
-    pub client: ObjectId,
-    pub project: ObjectId,
-    pub project_flow: ObjectId,
-    pub identifier: String,
-    pub status: String,
-    pub liveness_result: Vec<serde_json::Value>,
-    pub comparison_result: Vec<serde_json::Value>,
-    pub general_information: Vec<serde_json::Value>,
-    pub document_type_fields: Vec<serde_json::Value>,
-    pub location: Vec<serde_json::Value>,
-    pub pro_fields: Vec<serde_json::Value>,
-    pub studio_fields: Vec<serde_json::Value>,
-    pub prompt_fields: Vec<serde_json::Value>,
-    pub expires_at: Timestamp,
-    #[serde(rename = "_id")]
-    pub id: ObjectId,
-    pub activated_at: Timestamp,
-    pub updated_at: Timestamp,
-    pub created_at: Timestamp,
-    #[serde(rename = "__v")]
-    pub version: u32,
-}
-
-impl LivenessSession {
-    /// A new session, `active`, created at `now`, with the contract's empty result lists.
-    pub fn new(
-        id: ObjectId,
-        client: ObjectId,
-        project: ObjectId,
-        project_flow: ObjectId,
-        identifier: String,
-        now: Timestamp,
-        expires_at: Timestamp,
-    ) -> Self {
-        Self {
-            client,
-            project,
-            project_flow,
-            identifier,
-            status: "active".to_owned(),
-            liveness_result: vec![],
-            comparison_result: vec![],
-            general_information: vec![],
-            document_type_fields: vec![],
-            location: vec![],
-            pro_fields: vec![],
-            studio_fields: vec![],
-            prompt_fields: vec![],
-            expires_at,
-            id,
-            activated_at: now,
-            updated_at: now,
-            created_at: now,
-            version: 0,
-        }
-    }
-}
-
-/// The biometric validation, keys in the seed's order; `redirectUrl` and `language`
-/// follow `requires2FA` and are left out when absent.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BiometricValidation {
-    pub client: ObjectId,
-    pub project: ObjectId,
-    pub project_flow: ObjectId,
-    pub liveness_session: ObjectId,
-    pub status: String,
-    #[serde(rename = "type")]
-    pub kind: ValidationType,
-    pub url: String,
-    pub liveness_score: u32,
-    pub assigned_collection: ObjectId,
-    pub collection_code: String,
-    #[serde(rename = "requires2FA")]
-    pub requires_2fa: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub redirect_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub language: Option<Language>,
-    #[serde(rename = "_id")]
-    pub id: ObjectId,
-    pub updated_at: Timestamp,
-    pub created_at: Timestamp,
-    #[serde(rename = "__v")]
-    pub version: u32,
 }
 
 #[cfg(test)]

@@ -11,10 +11,11 @@ use rules::{Asked, Usable};
 
 use crate::error::ApiError;
 use crate::idempotency::{self, IdempotencyKey, IdempotencyRecord, RecordId};
-use crate::model::{BiometricValidation, LivenessSession, ObjectId, Timestamp};
-use crate::project_cache::ProjectCache;
+use crate::model::{BiometricValidation, Caller, LivenessSession, Timestamp};
+use crate::project_cache::{Found, ProjectCache};
 use crate::request::CreateRequest;
 use crate::store::{CreateError, Loaded, Store, StoreError};
+use crate::token::Jwk;
 use crate::token::SessionSigner;
 
 /// A created (or replayed) session and validation, with the session token.
@@ -61,11 +62,12 @@ impl Service {
 
     pub async fn create(
         &self,
-        client: ObjectId,
+        caller: Caller,
         request: &CreateRequest,
         key: Option<&IdempotencyKey>,
         now: Timestamp,
     ) -> Result<Created, ApiError> {
+        let client = caller.client;
         let keyed = match key {
             Some(key) => Some((RecordId { client, key }, fingerprint(request)?)),
             None => None,
@@ -76,12 +78,12 @@ impl Service {
             flow: request.project_flow,
             kind: request.kind,
         };
-        let Lookup { usable, seen } = self.read(asked, keyed.as_ref().map(|(id, _)| *id), now).await?;
+        let Lookup { usable, seen } = self.read(caller, asked, keyed.as_ref().map(|(id, _)| *id), now).await?;
         if let (Some((_, fingerprint)), Some(record)) = (&keyed, seen.filter(|r| r.is_live(now))) {
-            return self.replay(&record, fingerprint);
+            return self.replay(&record, fingerprint).await;
         }
         let (session, validation) = self.records.build(client, request, &usable?, now);
-        let token = self.sign(&session, &validation)?;
+        let token = self.sign(&session, &validation).await?;
         let claim = match keyed {
             Some((id, fingerprint)) => Some((id, new_record(fingerprint, &session, &validation)?)),
             None => None,
@@ -99,14 +101,22 @@ impl Service {
         }
     }
 
-    /// The project and flow, checked against the rules, and the idempotency record.
-    /// A pair that passed the rules less than the cache's bound ago is taken from the
+    /// The client, project and flow, checked against the rules, and the idempotency
+    /// record. A refused client answers at once (before any replay: a revoked token gets
+    /// nothing). What passed the rules less than the cache's bound ago is taken from the
     /// cache (then only the idempotency record, if any, is read); anything else is read.
-    async fn read(&self, asked: Asked, record: Option<RecordId<'_>>, now: Timestamp) -> Result<Lookup, ApiError> {
-        let cached = self
-            .cache
-            .get(asked.project, asked.flow, now)
-            .and_then(|(project, flow)| rules::check(asked, Some(&project), Some(&flow)).ok());
+    async fn read(
+        &self,
+        caller: Caller,
+        asked: Asked,
+        record: Option<RecordId<'_>>,
+        now: Timestamp,
+    ) -> Result<Lookup, ApiError> {
+        let key = (asked.client, asked.project, asked.flow);
+        let cached = self.cache.get(key, now).and_then(|found| {
+            rules::check_client(caller, found.client.as_ref()).ok()?;
+            rules::check(asked, Some(&found.project), Some(&found.flow)).ok()
+        });
         if let Some(usable) = cached {
             let seen = match record {
                 Some(id) => self.store.idempotency_record(id).await.map_err(store_error)?,
@@ -118,20 +128,23 @@ impl Service {
             });
         }
         let Loaded {
+            client,
             project,
             flow,
             idempotency,
         } = self
             .store
-            .load(asked.project, asked.flow, record)
+            .load(asked.client, asked.project, asked.flow, record)
             .await
             .map_err(store_error)?;
-        match (&project, &flow) {
-            (Some(p), Some(f)) => self.cache.put(p, f, now),
-            _ => self.cache.forget(asked.project, asked.flow),
+        rules::check_client(caller, client.as_ref())?;
+        let usable = rules::check(asked, project.as_ref(), flow.as_ref());
+        match (project, flow) {
+            (Some(project), Some(flow)) => self.cache.put(key, &Found { client, project, flow }, now),
+            _ => self.cache.forget(key),
         }
         Ok(Lookup {
-            usable: rules::check(asked, project.as_ref(), flow.as_ref()),
+            usable,
             seen: idempotency,
         })
     }
@@ -147,11 +160,11 @@ impl Service {
         match (refused, claimed) {
             // Another request with this key won the race: answer as it did.
             (CreateError::IdempotencyKeyTaken(Some(winner)), Some((_, record))) => {
-                self.replay(&winner, &record.fingerprint)
+                self.replay(&winner, &record.fingerprint).await
             }
             (CreateError::IdempotencyKeyTaken(None) | CreateError::Conflict, Some((id, record))) => {
                 match self.store.idempotency_record(id).await.map_err(store_error)? {
-                    Some(winner) if winner.is_live(now) => self.replay(&winner, &record.fingerprint),
+                    Some(winner) if winner.is_live(now) => self.replay(&winner, &record.fingerprint).await,
                     _ => Err(ApiError::ServiceUnavailable),
                 }
             }
@@ -175,7 +188,7 @@ impl Service {
         }
     }
 
-    fn replay(&self, record: &IdempotencyRecord, fingerprint: &str) -> Result<Created, ApiError> {
+    async fn replay(&self, record: &IdempotencyRecord, fingerprint: &str) -> Result<Created, ApiError> {
         if record.fingerprint != fingerprint {
             return Err(ApiError::IdempotencyKeyReused);
         }
@@ -183,7 +196,7 @@ impl Service {
             tracing::error!(error = %e, "unreadable idempotency record");
             ApiError::Internal
         })?;
-        let token = self.sign(&reply.liveness_session, &reply.biometric_validation)?;
+        let token = self.sign(&reply.liveness_session, &reply.biometric_validation).await?;
         Ok(Created {
             session: reply.liveness_session,
             validation: reply.biometric_validation,
@@ -192,11 +205,16 @@ impl Service {
         })
     }
 
-    fn sign(&self, session: &LivenessSession, validation: &BiometricValidation) -> Result<String, ApiError> {
-        self.signer.sign(session, validation).map_err(|e| {
+    async fn sign(&self, session: &LivenessSession, validation: &BiometricValidation) -> Result<String, ApiError> {
+        self.signer.sign(session, validation).await.map_err(|e| {
             tracing::error!(error = %e, "cannot sign a session token");
             ApiError::Internal
         })
+    }
+
+    /// The session tokens' public keys, current first; `None` for HS256.
+    pub async fn public_keys(&self) -> Option<Vec<Jwk>> {
+        self.signer.public_keys().await
     }
 }
 

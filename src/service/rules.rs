@@ -1,8 +1,10 @@
-//! The project and flow rules. A pair that passes becomes a `Usable` pair: the types
-//! say what the rules proved, so building the records needs no further checks.
+//! The client, project and flow rules. A pair that passes becomes a `Usable` pair: the
+//! types say what the rules proved, so building the records needs no further checks.
 
 use crate::error::ApiError;
-use crate::model::{FlowStatus, FlowType, ObjectId, Project, ProjectFlow, ValidationType};
+use crate::model::{
+    Caller, Client, ClientStatus, FlowStatus, FlowType, ObjectId, Project, ProjectFlow, ValidationType,
+};
 
 /// A project of the caller, with its face collection.
 #[derive(Clone, Debug, PartialEq)]
@@ -34,6 +36,24 @@ pub struct Asked {
     pub project: ObjectId,
     pub flow: ObjectId,
     pub kind: ValidationType,
+}
+
+/// The caller's own item (CONTRACT §2): a suspended client, or a token issued before the
+/// client's `tokensNotBefore` (or without `iat` while it is set), is refused with the
+/// same 401 as a bad token. No item: an active client with nothing revoked.
+pub fn check_client(caller: Caller, item: Option<&Client>) -> Result<(), ApiError> {
+    let Some(item) = item else { return Ok(()) };
+    let active = item.id == caller.client && item.status == ClientStatus::Active;
+    let issued_in_time = match (item.tokens_not_before, caller.issued_at) {
+        (None, _) => true,
+        (Some(not_before), Some(iat)) => iat >= not_before,
+        (Some(_), None) => false,
+    };
+    if active && issued_in_time {
+        Ok(())
+    } else {
+        Err(ApiError::InvalidToken)
+    }
 }
 
 /// Every way a project or flow can be unusable answers the same 404, so that a caller
@@ -109,6 +129,46 @@ mod tests {
             requires_2fa: false,
             redirect_url: None,
         }
+    }
+
+    #[test]
+    fn client_rules() {
+        let caller = Caller {
+            client: id(CLIENT),
+            issued_at: Some(1_000),
+        };
+        let item = |status, tokens_not_before| Client {
+            id: id(CLIENT),
+            status,
+            tokens_not_before,
+        };
+        assert_eq!(check_client(caller, None), Ok(()));
+        assert_eq!(check_client(caller, Some(&item(ClientStatus::Active, None))), Ok(()));
+        assert_eq!(
+            check_client(caller, Some(&item(ClientStatus::Active, Some(1_000)))),
+            Ok(())
+        );
+        let refused = Err(ApiError::InvalidToken);
+        for bad in [
+            item(ClientStatus::Suspended, None),
+            item(ClientStatus::Unknown, None),
+            item(ClientStatus::Active, Some(1_001)),
+            Client {
+                id: id("613375a1eab2fe08527f81e3"),
+                ..item(ClientStatus::Active, None)
+            },
+        ] {
+            assert_eq!(check_client(caller, Some(&bad)), refused, "{bad:?}");
+        }
+        let no_iat = Caller {
+            issued_at: None,
+            ..caller
+        };
+        assert_eq!(
+            check_client(no_iat, Some(&item(ClientStatus::Active, Some(1)))),
+            refused
+        );
+        assert_eq!(check_client(no_iat, Some(&item(ClientStatus::Active, None))), Ok(()));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub const FLOW_SK_PREFIX: &str = "FLOW#";
 pub const SESSION_SK: &str = "LIVENESS_SESSION";
 pub const VALIDATION_SK: &str = "BIOMETRIC_VALIDATION";
 pub const IDEMPOTENCY_SK: &str = "IDEMPOTENCY";
+pub const CLIENT_SK: &str = "CLIENT";
 
 /// An item's primary key.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -29,6 +30,10 @@ pub fn project(id: ObjectId) -> Key {
 /// A flow lives under its project's partition, so one read finds both.
 pub fn flow(project: ObjectId, flow: ObjectId) -> Key {
     key(format!("PROJECT#{project}"), format!("{FLOW_SK_PREFIX}{flow}"))
+}
+
+pub fn client(id: ObjectId) -> Key {
+    key(format!("CLIENT#{id}"), CLIENT_SK)
 }
 
 pub fn session(id: ObjectId) -> Key {
@@ -77,5 +82,6 @@ mod tests {
         );
         assert_eq!(session(id).pk, "LIVENESS_SESSION#66df5bf5c4d855fb0bdf5da2");
         assert_eq!(validation(id).sk, "BIOMETRIC_VALIDATION");
+        assert_eq!(client(id), key("CLIENT#66df5bf5c4d855fb0bdf5da2".into(), "CLIENT"));
     }
 }

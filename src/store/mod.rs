@@ -12,7 +12,7 @@ pub mod keys;
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::Client as DynamoDb;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, CancellationReason, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
@@ -23,7 +23,7 @@ pub use client::{ATTEMPT_TIMEOUT, MAX_ATTEMPTS, OPERATION_TIMEOUT, client_from_e
 use items::{Item, classify, from_item, internal, item_of, key_item, with_ttl};
 
 use crate::idempotency::{IdempotencyRecord, RecordId};
-use crate::model::{BiometricValidation, LivenessSession, ObjectId, Project, ProjectFlow, Timestamp};
+use crate::model::{BiometricValidation, Client, LivenessSession, ObjectId, Project, ProjectFlow, Timestamp};
 
 /// Rounds of `UnprocessedKeys` a batch read retries before giving up.
 const BATCH_GET_ROUNDS: u32 = 4;
@@ -56,6 +56,7 @@ pub enum CreateError {
 /// What a request needs to read.
 #[derive(Debug, Default)]
 pub struct Loaded {
+    pub client: Option<Client>,
     pub project: Option<Project>,
     pub flow: Option<ProjectFlow>,
     pub idempotency: Option<IdempotencyRecord>,
@@ -73,26 +74,32 @@ enum Written {
 /// The request path's repository.
 #[derive(Clone)]
 pub struct Store {
-    client: Client,
+    client: DynamoDb,
     table: String,
 }
 
 impl Store {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
+    pub fn new(client: DynamoDb, table: impl Into<String>) -> Self {
         Self {
             client,
             table: table.into(),
         }
     }
 
-    /// Reads the project, the flow and (when given) the idempotency record in one call.
+    /// Reads the calling client's item, the project, the flow and (when given) the
+    /// idempotency record in one call.
     pub async fn load(
         &self,
+        client: ObjectId,
         project: ObjectId,
         flow: ObjectId,
         idempotency: Option<RecordId<'_>>,
     ) -> Result<Loaded, StoreError> {
-        let mut keys = vec![key_item(keys::project(project)), key_item(keys::flow(project, flow))];
+        let mut keys = vec![
+            key_item(keys::client(client)),
+            key_item(keys::project(project)),
+            key_item(keys::flow(project, flow)),
+        ];
         if let Some(id) = idempotency {
             keys.push(key_item(keys::idempotency(id.client, id.key)));
         }
@@ -121,6 +128,7 @@ impl Store {
             {
                 match item.get("sk") {
                     Some(AttributeValue::S(sk)) if sk == keys::PROJECT_SK => loaded.project = Some(from_item(item)?),
+                    Some(AttributeValue::S(sk)) if sk == keys::CLIENT_SK => loaded.client = Some(from_item(item)?),
                     Some(AttributeValue::S(sk)) if sk == keys::IDEMPOTENCY_SK => {
                         loaded.idempotency = Some(from_item(item)?)
                     }

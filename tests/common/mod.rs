@@ -96,25 +96,106 @@ pub fn moto_endpoint() -> &'static str {
         .endpoint
 }
 
-pub fn config(table: &str) -> Config {
-    let vars = HashMap::from([
+/// Where a test handler's keys come from.
+#[derive(Clone, Debug)]
+pub enum Keys {
+    /// The documented local keys, in the environment (no versions: no `kid`).
+    Local,
+    /// Two Secrets Manager secrets in moto (ARNs), holding the same documented values:
+    /// the production path.
+    SecretsManager { client: String, session: String },
+}
+
+/// The function's settings for `table` with `keys`, as a Lambda environment would give them.
+pub fn vars(table: &str, keys: &Keys) -> HashMap<&'static str, String> {
+    let mut vars = HashMap::from([
         ("TABLE_NAME", table.to_owned()),
-        ("CLIENT_TOKEN_SECRET", CLIENT_SECRET.to_owned()),
-        ("SESSION_TOKEN_SECRET", SESSION_SECRET.to_owned()),
         ("APP_BASE_URL", APP_BASE_URL.to_owned()),
         ("AWS_REGION", "us-east-1".to_owned()),
     ]);
+    match keys {
+        Keys::Local => {
+            vars.insert("CLIENT_TOKEN_SECRET", CLIENT_SECRET.to_owned());
+            vars.insert("SESSION_TOKEN_SECRET", SESSION_SECRET.to_owned());
+        }
+        Keys::SecretsManager { client, session } => {
+            vars.insert("CLIENT_TOKEN_SECRET_ARN", client.clone());
+            vars.insert("SESSION_TOKEN_SECRET_ARN", session.clone());
+        }
+    }
+    vars
+}
+
+pub fn config_of(vars: &HashMap<&'static str, String>) -> Config {
     Config::from_lookup(|k| vars.get(k).cloned()).expect("test config")
 }
 
-/// The function's handler on `client`, with the clock and ids given.
-pub fn handler(
+/// The settings of a handler with the documented local keys.
+pub fn config(table: &str) -> Config {
+    config_of(&vars(table, &Keys::Local))
+}
+
+/// The function's handler on `client` (DynamoDB) and moto's Secrets Manager, with the
+/// clock and ids given.
+pub async fn handler(
     config: &Config,
     client: aws_sdk_dynamodb::Client,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
 ) -> Handler {
-    app::handler(config, Clients { dynamodb: client }, clock, ids)
+    let clients = Clients {
+        dynamodb: client,
+        secrets_manager: secrets_client(moto_endpoint()),
+    };
+    app::handler(config, clients, clock, ids)
+        .await
+        .expect("the handler starts")
+}
+
+/// A Secrets Manager client for moto, with dummy credentials.
+pub fn secrets_client(endpoint: &str) -> aws_sdk_secretsmanager::Client {
+    let config = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "local"))
+        .endpoint_url(endpoint)
+        .build();
+    aws_sdk_secretsmanager::Client::from_conf(config)
+}
+
+/// A new secret in moto holding `value`; its ARN.
+pub async fn create_secret(name: &str, value: &str) -> String {
+    secrets_client(moto_endpoint())
+        .create_secret()
+        .name(name)
+        .secret_string(value)
+        .send()
+        .await
+        .expect("create secret")
+        .arn
+        .expect("an ARN")
+}
+
+/// A rotation as `put-secret-value` does it: a new AWSCURRENT, the old one AWSPREVIOUS.
+/// Returns the new version's id (the `kid` of what it signs).
+pub async fn rotate_secret(arn: &str, value: &str) -> String {
+    secrets_client(moto_endpoint())
+        .put_secret_value()
+        .secret_id(arn)
+        .secret_string(value)
+        .send()
+        .await
+        .expect("put secret value")
+        .version_id
+        .expect("a version id")
+}
+
+/// Two fresh secrets holding the documented local keys.
+pub async fn secrets_manager_keys(prefix: &str) -> Keys {
+    Keys::SecretsManager {
+        client: create_secret(&format!("{prefix}/client-token"), CLIENT_SECRET).await,
+        session: create_secret(&format!("{prefix}/session-token"), SESSION_SECRET).await,
+    }
 }
 
 /// A client for a local server with dummy credentials and the function's retry policy
@@ -175,6 +256,7 @@ pub struct TestEnv {
     pub app: Arc<Handler>,
     pub store: Admin,
     pub table: String,
+    pub keys: Keys,
 }
 
 fn fresh_table() -> String {
@@ -188,8 +270,28 @@ impl TestEnv {
         Self::with_parts(Arc::new(SystemClock), Arc::new(RandomIds::new())).await
     }
 
+    /// A fresh table and fresh keys in Secrets Manager (the production path).
     pub async fn with_parts(clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>) -> Self {
         let table = fresh_table();
+        let keys = secrets_manager_keys(&table).await;
+        Self::build(table, keys, clock, ids).await
+    }
+
+    /// A fresh table, with the documented local keys in the environment (no `kid`).
+    pub async fn with_local_keys(clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>) -> Self {
+        Self::build(fresh_table(), Keys::Local, clock, ids).await
+    }
+
+    /// This environment's settings (to build another handler on the same table and keys).
+    pub fn vars(&self) -> HashMap<&'static str, String> {
+        vars(&self.table, &self.keys)
+    }
+
+    pub fn config(&self) -> Config {
+        config_of(&self.vars())
+    }
+
+    async fn build(table: String, keys: Keys, clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>) -> Self {
         // The harness's own reads and writes (seeding, scans) wait as long as a busy
         // emulator needs; the function keeps its production timeouts.
         let patient = TimeoutConfig::builder()
@@ -199,8 +301,14 @@ impl TestEnv {
         let store = Admin::new(local_client_with_timeouts(moto_endpoint(), patient), table.clone());
         store.create_table().await.expect("create table");
         seed(&store).await;
-        let app = Arc::new(handler(&config(&table), local_client(moto_endpoint()), clock, ids));
-        Self { app, store, table }
+        let config = config_of(&vars(&table, &keys));
+        let app = Arc::new(handler(&config, local_client(moto_endpoint()), clock, ids).await);
+        Self {
+            app,
+            store,
+            table,
+            keys,
+        }
     }
 
     pub async fn call(&self, event: Value) -> Reply {
