@@ -79,9 +79,16 @@ struct Held<T> {
 
 #[derive(Clone, Copy)]
 struct Timing {
+    /// The last successful read.
     read_at: Instant,
-    /// No re-read before this (a forced re-read, or a failure, was recent).
-    quiet_until: Option<Instant>,
+    /// The last re-read forced by an unknown `kid` (successful or not).
+    forced_at: Option<Instant>,
+    /// The last failed re-read: none of either kind for `FORCED_EVERY` after it.
+    failed_at: Option<Instant>,
+}
+
+fn within(since: Option<Instant>, now: Instant, bound: Duration) -> bool {
+    since.is_some_and(|t| now.duration_since(t) < bound)
 }
 
 pub struct Keyring<T> {
@@ -129,7 +136,8 @@ impl<T> Keyring<T> {
             held: RwLock::new(Arc::new(held)),
             timing: Mutex::new(Timing {
                 read_at: Instant::now(),
-                quiet_until: None,
+                forced_at: None,
+                failed_at: None,
             }),
             reading: tokio::sync::Mutex::new(()),
         })
@@ -172,8 +180,14 @@ impl<T> Keyring<T> {
             return false;
         }
         let t = *self.timing.lock().unwrap_or_else(|e| e.into_inner());
-        let quiet = t.quiet_until.is_some_and(|until| now < until);
-        !quiet && (forced || now.duration_since(t.read_at) >= self.refresh_every)
+        if within(t.failed_at, now, FORCED_EVERY) {
+            return false;
+        }
+        if forced {
+            !within(t.forced_at, now, FORCED_EVERY)
+        } else {
+            now.duration_since(t.read_at) >= self.refresh_every
+        }
     }
 
     async fn reread(&self, forced: bool) {
@@ -185,15 +199,18 @@ impl<T> Keyring<T> {
         let result = self.source.read().await.and_then(|v| derived(&v, self.derive));
         let now = Instant::now();
         let mut timing = self.timing.lock().unwrap_or_else(|e| e.into_inner());
+        if forced {
+            timing.forced_at = Some(now);
+        }
         match result {
             Ok(held) => {
                 *self.held.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(held);
                 timing.read_at = now;
-                timing.quiet_until = forced.then_some(now + FORCED_EVERY);
+                timing.failed_at = None;
             }
             Err(error) => {
                 tracing::warn!(variable = self.variable, %error, "cannot re-read the key; keeping the held one");
-                timing.quiet_until = Some(now + FORCED_EVERY);
+                timing.failed_at = Some(now);
             }
         }
     }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::Client as DynamoDb;
 use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TimeToLiveSpecification,
@@ -11,7 +11,9 @@ use aws_sdk_dynamodb::types::{
 
 use super::items::{Item, classify, internal, item_of};
 use super::{Store, StoreError, keys};
-use crate::model::{ObjectId, Project, ProjectFlow};
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::model::{Client, ObjectId, Project, ProjectFlow};
 
 /// How long a new table may take to become active.
 const TABLE_ACTIVE_WITHIN: Duration = Duration::from_secs(60);
@@ -22,13 +24,13 @@ pub struct Admin {
 }
 
 impl Admin {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
+    pub fn new(client: DynamoDb, table: impl Into<String>) -> Self {
         Self {
             store: Store::new(client, table),
         }
     }
 
-    pub fn client(&self) -> &Client {
+    pub fn client(&self) -> &DynamoDb {
         &self.store.client
     }
 
@@ -98,6 +100,56 @@ impl Admin {
 
     pub async fn put_flow(&self, flow: &ProjectFlow) -> Result<(), StoreError> {
         self.put(item_of(flow, keys::flow(flow.project, flow.id))?).await
+    }
+
+    pub async fn put_client(&self, client: &Client) -> Result<(), StoreError> {
+        self.put(item_of(client, keys::client(client.id))?).await
+    }
+
+    pub async fn client_item(&self, id: ObjectId) -> Result<Option<Client>, StoreError> {
+        self.store.get(keys::client(id)).await
+    }
+
+    /// Suspends a client (its item is created if it had none).
+    pub async fn suspend_client(&self, id: ObjectId) -> Result<(), StoreError> {
+        let suspended = AttributeValue::S("suspended".to_owned());
+        self.update_client(id, "SET #id = :id, #status = :status", [(":status", suspended)])
+            .await
+    }
+
+    /// Refuses every token of the client issued before `now` (epoch seconds); the
+    /// client's status is left as it is (active when it had no item).
+    pub async fn revoke_client_tokens(&self, id: ObjectId, now: i64) -> Result<(), StoreError> {
+        let update = "SET #id = :id, #status = if_not_exists(#status, :active), tokensNotBefore = :now";
+        let values = [
+            (":active", AttributeValue::S("active".to_owned())),
+            (":now", AttributeValue::N(now.to_string())),
+        ];
+        self.update_client(id, update, values).await
+    }
+
+    async fn update_client<const N: usize>(
+        &self,
+        id: ObjectId,
+        update: &str,
+        values: [(&str, AttributeValue); N],
+    ) -> Result<(), StoreError> {
+        let key = keys::client(id);
+        let mut request = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .key("pk", AttributeValue::S(key.pk))
+            .key("sk", AttributeValue::S(key.sk))
+            .update_expression(update)
+            .expression_attribute_names("#id", "_id")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":id", AttributeValue::S(id.to_string()));
+        for (name, value) in values {
+            request = request.expression_attribute_values(name, value);
+        }
+        request.send().await.map_err(|e| classify(&e))?;
+        Ok(())
     }
 
     pub async fn project(&self, id: ObjectId) -> Result<Option<Project>, StoreError> {

@@ -50,11 +50,11 @@ struct Moto {
     _stdin: ChildStdin,
 }
 
-fn repo() -> &'static Path {
+pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn python() -> PathBuf {
+pub fn python() -> PathBuf {
     if let Some(p) = std::env::var_os("MOTO_PYTHON") {
         return PathBuf::from(p);
     }
@@ -152,6 +152,23 @@ pub async fn handler(
         .expect("the handler starts")
 }
 
+/// As `handler`, with the Secrets Manager client given (a proxy's, say).
+pub async fn handler_with_secrets(
+    config: &Config,
+    client: aws_sdk_dynamodb::Client,
+    secrets_manager: aws_sdk_secretsmanager::Client,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdSource>,
+) -> Handler {
+    let clients = Clients {
+        dynamodb: client,
+        secrets_manager,
+    };
+    app::handler(config, clients, clock, ids)
+        .await
+        .expect("the handler starts")
+}
+
 /// A Secrets Manager client for moto, with dummy credentials.
 pub fn secrets_client(endpoint: &str) -> aws_sdk_secretsmanager::Client {
     let config = aws_sdk_secretsmanager::Config::builder()
@@ -188,6 +205,25 @@ pub async fn rotate_secret(arn: &str, value: &str) -> String {
         .expect("put secret value")
         .version_id
         .expect("a version id")
+}
+
+/// The `VersionId` of a secret's AWSCURRENT.
+pub async fn current_version(arn: &str) -> String {
+    secrets_client(moto_endpoint())
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .expect("get secret value")
+        .version_id
+        .expect("a version id")
+}
+
+/// A client token signed with `secret`, with `kid` in its header when given.
+pub fn client_token(secret: &str, kid: Option<&str>, claims: &Value) -> String {
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = kid.map(str::to_owned);
+    jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
 }
 
 /// Two fresh secrets holding the documented local keys.
@@ -398,12 +434,7 @@ pub fn now_secs() -> i64 {
 }
 
 pub fn sign(claims: &Value, secret: &str) -> String {
-    jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        claims,
-        &EncodingKey::from_secret(secret.as_bytes()),
-    )
-    .unwrap()
+    client_token(secret, None, claims)
 }
 
 /// A valid client token for `client`, an hour long.
