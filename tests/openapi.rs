@@ -33,7 +33,12 @@ fn operation(spec: &Value) -> &Value {
 
 /// Validates a real answer against the documented response of its status.
 fn check(spec: &Value, reply: &Reply) {
-    let documented = &operation(spec)["responses"][reply.status.to_string()];
+    check_on(operation(spec), spec, reply)
+}
+
+/// As `check`, against the documented responses of another operation.
+fn check_on(operation: &Value, spec: &Value, reply: &Reply) {
+    let documented = &operation["responses"][reply.status.to_string()];
     assert!(documented.is_object(), "status {} is not documented", reply.status);
     let schema_ref = documented["content"]["application/json"]["schema"]["$ref"]
         .as_str()
@@ -179,6 +184,29 @@ fn every_status_and_code_the_function_answers_is_documented() {
             .iter()
             .any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header")
     );
+}
+
+#[tokio::test]
+async fn the_public_keys_validate_against_openapi() {
+    let spec = spec();
+    let keys = &spec["paths"]["/.well-known/jwks.json"]["get"];
+    let env = TestEnv::new().await;
+    let get = || event("GET", "/.well-known/jwks.json", &[], None);
+    // HS256 (the default): no public key.
+    check_on(keys, &spec, &env.call(get()).await);
+    let mut vars = env.vars();
+    vars.insert("SESSION_TOKEN_ALG", "EdDSA".into());
+    let eddsa = handler(
+        &config_of(&vars),
+        local_client(moto_endpoint()),
+        Arc::new(biometric_validations::model::SystemClock),
+        Arc::new(RandomIds::new()),
+    )
+    .await;
+    let reply = call(&eddsa, get()).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    check_on(keys, &spec, &reply);
+    check_on(keys, &spec, &call(&eddsa, event("DELETE", "/.well-known/jwks.json", &[], None)).await);
 }
 
 #[test]
