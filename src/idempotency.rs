@@ -68,9 +68,8 @@ fn fingerprint_of(canonical: &impl Serialize) -> Result<String, serde_json::Erro
 pub struct IdempotencyRecord {
     #[serde(rename = "requestHash")]
     pub fingerprint: String,
-    /// The first response's `data` without its token (the token is signed again on replay,
-    /// to the same bytes, so no bearer credential rests in the table).
-    pub reply: String,
+    /// The pair the first request created: a replay reads it back and signs its token
+    /// again (to the same bytes), so the record holds no copy of it and no bearer credential.
     pub liveness_session: ObjectId,
     pub biometric_validation: ObjectId,
     pub expires_at: Timestamp,

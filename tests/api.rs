@@ -668,6 +668,15 @@ async fn idempotent_replay_is_byte_identical() {
         "no token at rest"
     );
     assert_eq!(s(&records[0], "ttl"), decode_session_token(&token).exp.to_string());
+    // The record names the pair and keeps no copy of it (no identifier twice, and under
+    // 1 KB: one write unit).
+    let mut attributes: Vec<&str> = records[0].keys().map(String::as_str).collect();
+    attributes.sort_unstable();
+    assert_eq!(
+        attributes,
+        ["biometricValidation", "expiresAt", "livenessSession", "pk", "requestHash", "sk", "ttl"]
+    );
+    assert!(!records[0].values().any(|v| format!("{v:?}").contains("03da12fba")));
 
     // Another body with the same key.
     let other = SEED_BODY.replace("03da12fba", "someone-else");

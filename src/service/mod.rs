@@ -4,8 +4,6 @@
 mod records;
 pub mod rules;
 
-use serde::{Deserialize, Serialize};
-
 pub use records::RecordBuilder;
 use rules::{Asked, Usable};
 
@@ -26,14 +24,6 @@ pub struct Created {
     pub token: String,
     /// Answered from an idempotency record, not written now.
     pub replayed: bool,
-}
-
-/// The reply's records as an idempotency record keeps them.
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Reply {
-    liveness_session: LivenessSession,
-    biometric_validation: BiometricValidation,
 }
 
 /// What a request finds before it writes: whether its project and flow are usable,
@@ -85,7 +75,7 @@ impl Service {
         let (session, validation) = self.records.build(client, request, &usable?, now);
         let token = self.sign(&session, &validation).await?;
         let claim = match keyed {
-            Some((id, fingerprint)) => Some((id, new_record(fingerprint, &session, &validation)?)),
+            Some((id, fingerprint)) => Some((id, new_record(fingerprint, &session, &validation))),
             None => None,
         };
         let claimed = claim.as_ref().map(|(id, record)| (*id, record));
@@ -188,18 +178,26 @@ impl Service {
         }
     }
 
+    /// The first answer again: the pair the record names, read back, and its token
+    /// signed again (the same bytes with the same key version).
     async fn replay(&self, record: &IdempotencyRecord, fingerprint: &str) -> Result<Created, ApiError> {
         if record.fingerprint != fingerprint {
             return Err(ApiError::IdempotencyKeyReused);
         }
-        let reply: Reply = serde_json::from_str(&record.reply).map_err(|e| {
-            tracing::error!(error = %e, "unreadable idempotency record");
-            ApiError::Internal
-        })?;
-        let token = self.sign(&reply.liveness_session, &reply.biometric_validation).await?;
+        let pair = self
+            .store
+            .pair(record.liveness_session, record.biometric_validation)
+            .await
+            .map_err(store_error)?;
+        let Some((session, validation)) = pair else {
+            // Written in one transaction with the record and expiring with it.
+            tracing::error!(liveness_session = %record.liveness_session, "an idempotency record's pair is missing");
+            return Err(ApiError::Internal);
+        };
+        let token = self.sign(&session, &validation).await?;
         Ok(Created {
-            session: reply.liveness_session,
-            validation: reply.biometric_validation,
+            session,
+            validation,
             token,
             replayed: true,
         })
@@ -225,23 +223,13 @@ fn fingerprint(request: &CreateRequest) -> Result<String, ApiError> {
     })
 }
 
-fn new_record(
-    fingerprint: String,
-    session: &LivenessSession,
-    validation: &BiometricValidation,
-) -> Result<IdempotencyRecord, ApiError> {
-    let reply = serde_json::to_string(&Reply {
-        liveness_session: session.clone(),
-        biometric_validation: validation.clone(),
-    })
-    .map_err(|_| ApiError::Internal)?;
-    Ok(IdempotencyRecord {
+fn new_record(fingerprint: String, session: &LivenessSession, validation: &BiometricValidation) -> IdempotencyRecord {
+    IdempotencyRecord {
         fingerprint,
-        reply,
         liveness_session: session.id,
         biometric_validation: validation.id,
         expires_at: session.expires_at,
-    })
+    }
 }
 
 fn store_error(e: StoreError) -> ApiError {

@@ -103,6 +103,41 @@ impl Store {
         if let Some(id) = idempotency {
             keys.push(key_item(keys::idempotency(id.client, id.key)));
         }
+        let mut loaded = Loaded::default();
+        for item in self.batch_get(keys).await? {
+            match item.get("sk") {
+                Some(AttributeValue::S(sk)) if sk == keys::PROJECT_SK => loaded.project = Some(from_item(item)?),
+                Some(AttributeValue::S(sk)) if sk == keys::CLIENT_SK => loaded.client = Some(from_item(item)?),
+                Some(AttributeValue::S(sk)) if sk == keys::IDEMPOTENCY_SK => loaded.idempotency = Some(from_item(item)?),
+                Some(AttributeValue::S(sk)) if sk.starts_with(keys::FLOW_SK_PREFIX) => {
+                    loaded.flow = Some(from_item(item)?)
+                }
+                _ => return Err(StoreError::Internal("unexpected item in batch read".to_owned())),
+            }
+        }
+        Ok(loaded)
+    }
+
+    /// Reads a created pair (consistently): what an idempotent replay answers with.
+    pub async fn pair(
+        &self,
+        session: ObjectId,
+        validation: ObjectId,
+    ) -> Result<Option<(LivenessSession, BiometricValidation)>, StoreError> {
+        let keys = vec![key_item(keys::session(session)), key_item(keys::validation(validation))];
+        let (mut found_session, mut found_validation) = (None, None);
+        for item in self.batch_get(keys).await? {
+            match item.get("sk") {
+                Some(AttributeValue::S(sk)) if sk == keys::SESSION_SK => found_session = Some(from_item(item)?),
+                Some(AttributeValue::S(sk)) if sk == keys::VALIDATION_SK => found_validation = Some(from_item(item)?),
+                _ => return Err(StoreError::Internal("unexpected item in batch read".to_owned())),
+            }
+        }
+        Ok(found_session.zip(found_validation))
+    }
+
+    /// One strongly consistent `BatchGetItem`, its unprocessed keys retried a few rounds.
+    async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
         let mut pending = Some(
             KeysAndAttributes::builder()
                 .set_keys(Some(keys))
@@ -110,7 +145,7 @@ impl Store {
                 .build()
                 .map_err(internal)?,
         );
-        let mut loaded = Loaded::default();
+        let mut items = Vec::new();
         for _ in 0..BATCH_GET_ROUNDS {
             let Some(request) = pending.take() else { break };
             let out = self
@@ -120,24 +155,7 @@ impl Store {
                 .send()
                 .await
                 .map_err(|e| classify(&e))?;
-            for item in out
-                .responses
-                .unwrap_or_default()
-                .remove(&self.table)
-                .unwrap_or_default()
-            {
-                match item.get("sk") {
-                    Some(AttributeValue::S(sk)) if sk == keys::PROJECT_SK => loaded.project = Some(from_item(item)?),
-                    Some(AttributeValue::S(sk)) if sk == keys::CLIENT_SK => loaded.client = Some(from_item(item)?),
-                    Some(AttributeValue::S(sk)) if sk == keys::IDEMPOTENCY_SK => {
-                        loaded.idempotency = Some(from_item(item)?)
-                    }
-                    Some(AttributeValue::S(sk)) if sk.starts_with(keys::FLOW_SK_PREFIX) => {
-                        loaded.flow = Some(from_item(item)?)
-                    }
-                    _ => return Err(StoreError::Internal("unexpected item in batch read".to_owned())),
-                }
-            }
+            items.extend(out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default());
             pending = out
                 .unprocessed_keys
                 .and_then(|mut u| u.remove(&self.table))
@@ -147,7 +165,7 @@ impl Store {
             }
         }
         match pending {
-            None => Ok(loaded),
+            None => Ok(items),
             Some(_) => Err(StoreError::Unavailable("batch read left keys unprocessed".to_owned())),
         }
     }
