@@ -68,7 +68,7 @@ pub async fn handler(
     };
     let service = Service::new(store, signer, records, config.project_cache_seconds);
     let auth = Authenticator::new(client_keys, config.client_tokens.clone());
-    Ok(Handler::new(auth, service, clock))
+    Ok(Handler::new(auth, service, clock, config.metrics.clone()))
 }
 
 /// A key's ring, from the environment or read from Secrets Manager.

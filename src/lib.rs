@@ -24,6 +24,7 @@ pub mod request;
 pub mod router;
 pub mod service;
 pub mod store;
+pub mod telemetry;
 pub mod token;
 
 pub use config::Config;

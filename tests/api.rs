@@ -674,7 +674,15 @@ async fn idempotent_replay_is_byte_identical() {
     attributes.sort_unstable();
     assert_eq!(
         attributes,
-        ["biometricValidation", "expiresAt", "livenessSession", "pk", "requestHash", "sk", "ttl"]
+        [
+            "biometricValidation",
+            "expiresAt",
+            "livenessSession",
+            "pk",
+            "requestHash",
+            "sk",
+            "ttl"
+        ]
     );
     assert!(!records[0].values().any(|v| format!("{v:?}").contains("03da12fba")));
 

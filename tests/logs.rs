@@ -31,12 +31,9 @@ async fn logs_are_one_json_line_per_request_and_hold_no_secret() {
     use tracing_subscriber::prelude::*;
     tracing_subscriber::registry()
         .with(
-            tracing_subscriber::fmt::layer()
-                .json()
-                .with_writer(move || writer.clone())
-                .with_filter(biometric_validations::logging::filter(
-                    tracing_subscriber::filter::LevelFilter::TRACE,
-                )),
+            biometric_validations::logging::json_layer(move || writer.clone()).with_filter(
+                biometric_validations::logging::filter(tracing_subscriber::filter::LevelFilter::TRACE),
+            ),
         )
         .init();
 

@@ -206,7 +206,11 @@ async fn the_public_keys_validate_against_openapi() {
     let reply = call(&eddsa, get()).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     check_on(keys, &spec, &reply);
-    check_on(keys, &spec, &call(&eddsa, event("DELETE", "/.well-known/jwks.json", &[], None)).await);
+    check_on(
+        keys,
+        &spec,
+        &call(&eddsa, event("DELETE", "/.well-known/jwks.json", &[], None)).await,
+    );
 }
 
 #[test]

@@ -62,6 +62,16 @@ pub struct Endpoints {
     pub secrets_manager: Option<String>,
 }
 
+/// The per-request metrics (EMF): their namespace, and whether they are also counted per
+/// client (one CloudWatch metric per client: it multiplies their cost).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetricsSettings {
+    pub namespace: String,
+    pub client_dimension: bool,
+}
+
+pub const DEFAULT_METRICS_NAMESPACE: &str = "biometric-validations";
+
 /// The settings. Secrets are `SecretString`s: their `Debug` is redacted, so a logged
 /// configuration never shows them.
 #[derive(Debug)]
@@ -79,6 +89,7 @@ pub struct Config {
     pub project_cache_seconds: u32,
     pub token_issuer: String,
     pub endpoints: Endpoints,
+    pub metrics: MetricsSettings,
     /// Set by Lambda (`AWS_REGION`); `AWS_DEFAULT_REGION` is accepted locally.
     pub region: String,
 }
@@ -171,6 +182,17 @@ impl Config {
             dynamodb: dynamodb.or_else(|| shared.clone()),
             secrets_manager: secrets_manager.or(shared),
         };
+        let metrics = MetricsSettings {
+            namespace: get("METRICS_NAMESPACE").unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.to_owned()),
+            client_dimension: match get("METRICS_CLIENT_DIMENSION").as_deref().map(str::trim) {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(_) => return Err(problem("METRICS_CLIENT_DIMENSION", "must be true or false")),
+            },
+        };
+        if metrics.namespace.chars().count() > 1024 {
+            return Err(problem("METRICS_NAMESPACE", "must be at most 1024 characters"));
+        }
         // The TLS roots (rustls-native-certs): from this one file when set, instead of every
         // file of the system's certificate directory. A wrong path would fail every request.
         if let Some(path) = get("SSL_CERT_FILE")
@@ -193,6 +215,7 @@ impl Config {
             project_cache_seconds,
             token_issuer,
             endpoints,
+            metrics,
             region,
         })
     }

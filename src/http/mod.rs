@@ -2,25 +2,30 @@
 //! response in the contract's shape, and one log line per request. Knows nothing of
 //! DynamoDB: the parts it calls are built by `app`.
 
+mod metrics;
 mod response;
 pub mod steps;
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
+use tracing::Instrument;
 
 pub use response::error as error_response;
 pub use steps::{Admitted, check};
 
 use crate::auth::Authenticator;
+use crate::config::MetricsSettings;
 use crate::error::ApiError;
-use crate::model::{Clock, ObjectId, Timestamp};
+use crate::model::{Clock, ObjectId, SystemClock, Timestamp};
 use crate::router::Operation;
 use crate::service::{Created, Service};
+use crate::{logging, telemetry};
 
 /// The most a request may spend on storage: under the function's 10 s timeout
 /// (template.yaml), with room for start-up and the answer.
@@ -32,6 +37,9 @@ pub struct Handler {
     service: Service,
     clock: Arc<dyn Clock>,
     deadline: Duration,
+    metrics: MetricsSettings,
+    /// Until the first request of this process is answered (a cold start).
+    cold: AtomicBool,
 }
 
 /// What the log line of a request tells, filled in as the request goes.
@@ -43,12 +51,14 @@ pub struct Trace {
 }
 
 impl Handler {
-    pub fn new(auth: Authenticator, service: Service, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(auth: Authenticator, service: Service, clock: Arc<dyn Clock>, metrics: MetricsSettings) -> Self {
         Self {
             auth,
             service,
             clock,
             deadline: REQUEST_DEADLINE,
+            metrics,
+            cold: AtomicBool::new(true),
         }
     }
 
@@ -59,10 +69,18 @@ impl Handler {
     }
 
     /// Answers one request; never fails: every outcome, a panic included, is a response.
+    /// Every log line of the request carries its X-Ray trace id (the request's span).
     pub async fn handle(&self, req: Request) -> Response<Body> {
+        let trace_id = req.lambda_context_ref().and_then(|c| c.xray_trace_id.clone());
+        let span = tracing::info_span!("request", xray_trace_id = trace_id);
+        self.handle_in_span(req).instrument(span).await
+    }
+
+    async fn handle_in_span(&self, req: Request) -> Response<Body> {
         let started = Instant::now();
         let mut trace = Trace::default();
-        let result = AssertUnwindSafe(self.answer(&req, &mut trace)).catch_unwind().await;
+        let answered = AssertUnwindSafe(self.answer(&req, &mut trace)).catch_unwind();
+        let (result, stats) = telemetry::measured(answered).await;
         let (response, code) = match result {
             Ok(Ok(response)) => (response, None),
             Ok(Err(e)) => (error_response(&e), Some(e.code())),
@@ -71,16 +89,32 @@ impl Handler {
                 (error_response(&ApiError::Internal), Some(ApiError::Internal.code()))
             }
         };
+        let latency = started.elapsed();
+        let replayed = response.headers().contains_key("idempotent-replayed");
+        let outcome = metrics::Outcome {
+            status: response.status().as_u16(),
+            code,
+            client: trace.client,
+            latency,
+            replayed,
+            cold: self.cold.swap(false, Ordering::Relaxed),
+            stats,
+        };
+        // Only JSON lines can carry metrics; a text log (local runs) leaves them out. Their
+        // timestamp is the wall clock's (CloudWatch's), not the request's clock.
+        let emf = logging::json_lines()
+            .then(|| metrics::document(&self.metrics, &outcome, SystemClock.now().unix_millis()).to_string());
         tracing::info!(
             request_id = request_id(&req).unwrap_or("-"),
-            status = response.status().as_u16(),
+            status = outcome.status,
             code,
-            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            latency_ms = latency.as_secs_f64() * 1000.0,
             client = trace.client.map(tracing::field::display),
             project = trace.project.map(tracing::field::display),
             liveness_session = trace.created.map(|c| tracing::field::display(c.0)),
             biometric_validation = trace.created.map(|c| tracing::field::display(c.1)),
-            replayed = response.headers().contains_key("idempotent-replayed"),
+            replayed,
+            _emf = emf.as_deref(),
             "request"
         );
         response

@@ -13,6 +13,7 @@ use crate::model::{BiometricValidation, Caller, LivenessSession, Timestamp};
 use crate::project_cache::{Found, ProjectCache};
 use crate::request::CreateRequest;
 use crate::store::{CreateError, Loaded, Store, StoreError};
+use crate::telemetry;
 use crate::token::Jwk;
 use crate::token::SessionSigner;
 
@@ -107,6 +108,7 @@ impl Service {
             rules::check_client(caller, found.client.as_ref()).ok()?;
             rules::check(asked, Some(&found.project), Some(&found.flow)).ok()
         });
+        telemetry::cache(cached.is_some());
         if let Some(usable) = cached {
             let seen = match record {
                 Some(id) => self.store.idempotency_record(id).await.map_err(store_error)?,

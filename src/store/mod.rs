@@ -108,7 +108,9 @@ impl Store {
             match item.get("sk") {
                 Some(AttributeValue::S(sk)) if sk == keys::PROJECT_SK => loaded.project = Some(from_item(item)?),
                 Some(AttributeValue::S(sk)) if sk == keys::CLIENT_SK => loaded.client = Some(from_item(item)?),
-                Some(AttributeValue::S(sk)) if sk == keys::IDEMPOTENCY_SK => loaded.idempotency = Some(from_item(item)?),
+                Some(AttributeValue::S(sk)) if sk == keys::IDEMPOTENCY_SK => {
+                    loaded.idempotency = Some(from_item(item)?)
+                }
                 Some(AttributeValue::S(sk)) if sk.starts_with(keys::FLOW_SK_PREFIX) => {
                     loaded.flow = Some(from_item(item)?)
                 }
@@ -148,14 +150,15 @@ impl Store {
         let mut items = Vec::new();
         for _ in 0..BATCH_GET_ROUNDS {
             let Some(request) = pending.take() else { break };
-            let out = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, request)
-                .send()
+            let out = timed(self.client.batch_get_item().request_items(&self.table, request).send())
                 .await
                 .map_err(|e| classify(&e))?;
-            items.extend(out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default());
+            items.extend(
+                out.responses
+                    .unwrap_or_default()
+                    .remove(&self.table)
+                    .unwrap_or_default(),
+            );
             pending = out
                 .unprocessed_keys
                 .and_then(|mut u| u.remove(&self.table))
@@ -181,15 +184,13 @@ impl Store {
     }
 
     pub(super) async fn get<T: serde::de::DeserializeOwned>(&self, key: keys::Key) -> Result<Option<T>, StoreError> {
-        let out = self
+        let request = self
             .client
             .get_item()
             .table_name(&self.table)
             .set_key(Some(key_item(key)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| classify(&e))?;
+            .consistent_read(true);
+        let out = timed(request.send()).await.map_err(|e| classify(&e))?;
         out.item.map(from_item).transpose()
     }
 
@@ -222,12 +223,13 @@ impl Store {
             .into_iter()
             .map(|(_, put)| TransactWriteItem::builder().put(put).build())
             .collect();
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
+        let result = timed(
+            self.client
+                .transact_write_items()
+                .set_transact_items(Some(items))
+                .send(),
+        )
+        .await;
         let Err(err) = result else { return Ok(()) };
         let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = err.as_service_error() else {
             return Err(classify(&err).into());
@@ -258,6 +260,14 @@ impl Store {
             .build()
             .map_err(internal)
     }
+}
+
+/// A DynamoDB call, its time counted in the request's metrics.
+async fn timed<T>(call: impl std::future::Future<Output = T>) -> T {
+    let started = std::time::Instant::now();
+    let out = call.await;
+    crate::telemetry::dynamodb(started.elapsed());
+    out
 }
 
 /// What a cancelled transaction says, item by item (reasons come in the order sent).

@@ -4,10 +4,41 @@
 //! DynamoDB requests (identifiers); a log level raised to debug this function must not
 //! spill them.
 
-use std::str::FromStr;
+mod json;
 
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tracing::Subscriber;
 use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::fmt::format::JsonFields;
 use tracing_subscriber::prelude::*;
+use tracing_subscriber::registry::LookupSpan;
+
+pub use json::{EMF_FIELD, TRACE_FIELD};
+
+/// Whether log lines are JSON: only then do they carry metrics (EMF).
+static JSON_LINES: AtomicBool = AtomicBool::new(false);
+
+/// Whether the per-request line should carry its metrics (the log lines are JSON).
+pub fn json_lines() -> bool {
+    JSON_LINES.load(Ordering::Relaxed)
+}
+
+/// The JSON layer (`json::JsonLines`), writing to `writer`: what Lambda's JSON log format
+/// gets, and what tests capture.
+pub fn json_layer<S, W>(writer: W) -> impl tracing_subscriber::Layer<S>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    JSON_LINES.store(true, Ordering::Relaxed);
+    tracing_subscriber::fmt::layer()
+        .fmt_fields(JsonFields::new())
+        .event_format(json::JsonLines)
+        .with_writer(writer)
+}
 
 /// This crate at `level`; everything else at `level`, but never above INFO.
 pub fn filter(level: LevelFilter) -> Targets {
@@ -30,16 +61,16 @@ pub fn level_from_env() -> LevelFilter {
 pub fn init() {
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     let filter = filter(level_from_env());
-    let layer = tracing_subscriber::fmt::layer()
-        .with_target(false)
-        .without_time()
-        .with_writer(std::io::stdout);
     if json {
         tracing_subscriber::registry()
-            .with(layer.json().with_filter(filter))
+            .with(json_layer(std::io::stdout).with_filter(filter))
             .init();
     } else {
-        tracing_subscriber::registry().with(layer.with_filter(filter)).init();
+        let text = tracing_subscriber::fmt::layer()
+            .with_target(false)
+            .without_time()
+            .with_writer(std::io::stdout);
+        tracing_subscriber::registry().with(text.with_filter(filter)).init();
     }
 }
 
