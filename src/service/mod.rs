@@ -75,10 +75,7 @@ impl Service {
         }
         let (session, validation) = self.records.build(client, request, &usable?, now);
         let token = self.sign(&session, &validation).await?;
-        let claim = match keyed {
-            Some((id, fingerprint)) => Some((id, new_record(fingerprint, &session, &validation))),
-            None => None,
-        };
+        let claim = keyed.map(|(id, fingerprint)| (id, new_record(fingerprint, &session, &validation)));
         let claimed = claim.as_ref().map(|(id, record)| (*id, record));
         let mine = Created {
             session,
