@@ -19,6 +19,9 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
+/// The CloudWatch Embedded Metric Format checker.
+pub mod emf;
+
 /// The documented local test secrets (README, events/, env.json). Never use them on AWS.
 pub const CLIENT_SECRET: &str = "local-client-token-secret-0123456789abcdef";
 pub const SESSION_SECRET: &str = "local-session-token-secret-0123456789abcdef";
