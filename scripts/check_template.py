@@ -8,16 +8,25 @@
 - every alarm and dashboard metric in the stack's namespace is one the function emits
   (the metric contract, README "Operations"), and the dashboard shows every alarm;
 - samconfig.toml's parameter_overrides name template parameters with allowed values, and
-  deploy dev all at once and prod as a canary.
+  deploy dev all at once and prod as a canary;
+- the pipeline's CloudFormation execution role (pipeline/github-oidc.yaml) allows, for every
+  resource type of the transformed template, the calls CloudFormation's handlers of that type
+  make in its service (from the resource schemas cfn-lint ships), but those of features the
+  template does not use (NOT_NEEDED), so a resource added to the template without its
+  permissions fails here rather than in a deployment.
 
 Run by scripts/sam_checks.sh: .venv/bin/python scripts/check_template.py [template.yaml]
 """
 
+import fnmatch
 import json
 import logging
 import os
+import pathlib
 import re
 import sys
+
+import cfnlint
 
 from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
@@ -35,6 +44,55 @@ CONTRACT_METRICS = {
     "IdempotentReplays",
     "ProjectCacheHits",
     "ColdStarts",
+}
+
+# Handler calls of the template's resource types that the execution role does not get, and why.
+NOT_NEEDED = {
+    # Features the template does not use.
+    "lambda:AssociateRuntimeAlias": "no runtime alias",
+    "lambda:GetCodeSigningConfig": "no code signing",
+    "lambda:PutFunctionCodeSigningConfig": "no code signing",
+    "lambda:DeleteFunctionCodeSigningConfig": "no code signing",
+    "lambda:GetLayerVersion": "no layers",
+    "lambda:PassCapacityProvider": "no capacity provider",
+    "lambda:PutFunctionRecursionConfig": "default recursion setting",
+    "lambda:PutFunctionScalingConfig": "default scaling",
+    "lambda:PutRuntimeManagementConfig": "default runtime management",
+    "lambda:PutProvisionedConcurrencyConfig": "no provisioned concurrency",
+    "lambda:DeleteProvisionedConcurrencyConfig": "no provisioned concurrency",
+    "dynamodb:AssociateTableReplica": "no replicas",
+    "dynamodb:CreateTableReplica": "no replicas",
+    "dynamodb:ImportTable": "no import",
+    "dynamodb:EnableKinesisStreamingDestination": "no Kinesis stream",
+    "dynamodb:DisableKinesisStreamingDestination": "no Kinesis stream",
+    "dynamodb:UpdateKinesisStreamingDestination": "no Kinesis stream",
+    "dynamodb:PutResourcePolicy": "no resource policy",
+    "dynamodb:DeleteResourcePolicy": "no resource policy",
+    "dynamodb:UpdateContributorInsights": "no contributor insights",
+    "dynamodb:DeleteTable": "the table is retained (DeletionPolicy Retain, deletion protection)",
+    "dynamodb:GetItem": "the pipeline never touches the table's items",
+    "dynamodb:PutItem": "the pipeline never touches the table's items",
+    "dynamodb:UpdateItem": "the pipeline never touches the table's items",
+    "dynamodb:DeleteItem": "the pipeline never touches the table's items",
+    "dynamodb:BatchWriteItem": "the pipeline never touches the table's items",
+    "dynamodb:Query": "the pipeline never touches the table's items",
+    "dynamodb:Scan": "the pipeline never touches the table's items",
+    "logs:AssociateKmsKey": "log groups use the default encryption",
+    "logs:DisassociateKmsKey": "log groups use the default encryption",
+    "logs:PutDataProtectionPolicy": "no data protection policy",
+    "logs:DeleteDataProtectionPolicy": "no data protection policy",
+    "logs:PutIndexPolicy": "no index policy",
+    "logs:DeleteIndexPolicy": "no index policy",
+    "logs:DeleteResourcePolicy": "no log resource policy of the stack's own",
+    "logs:PutBearerTokenAuthentication": "no bearer token authentication",
+    "logs:PutLogGroupDeletionProtection": "no deletion protection on log groups",
+    "sns:PutDataProtectionPolicy": "no data protection policy",
+    "iam:PutRolePermissionsBoundary": "no permissions boundary",
+    "iam:DeleteRolePermissionsBoundary": "no permissions boundary",
+    "codedeploy:RegisterOnPremisesInstance": "Lambda deployments only",
+    # The stage's tags go through apigateway:POST/DELETE on /tags/* (granted).
+    "apigateway:TagResource": "tags through apigateway:POST",
+    "apigateway:UntagResource": "tags through apigateway:DELETE",
 }
 
 failures = []
@@ -108,6 +166,41 @@ def check_samconfig(template_path, samconfig_path):
     )
 
 
+def handler_calls(resource_type):
+    """The calls CloudFormation's handlers of `resource_type` make, from cfn-lint's schemas."""
+    schemas = pathlib.Path(cfnlint.__file__).parent / "data" / "schemas"
+    try:
+        index = json.loads((schemas / "providers" / "us-east-1.json").read_text())
+        schema = json.loads((schemas / "resources" / (index[resource_type] + ".json")).read_text())
+    except (OSError, KeyError, ValueError) as e:
+        raise SystemExit(f"check_template: no resource schema for {resource_type} in cfn-lint ({e!r})")
+    calls = set()
+    for handler, spec in schema.get("handlers", {}).items():
+        if handler != "list":
+            calls.update(spec.get("permissions", []))
+    return calls
+
+
+def check_execution_role(resources, pipeline_path):
+    pipeline = yaml_parse(open(pipeline_path).read())
+    role = pipeline["Resources"]["CloudFormationExecutionRole"]["Properties"]
+    allowed = []
+    for policy in role["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            if statement["Effect"] == "Allow":
+                actions = statement["Action"]
+                allowed += [actions] if isinstance(actions, str) else actions
+    for resource_type in sorted({r["Type"] for r in resources.values()}):
+        service = resource_type.split("::")[1].lower().replace("apigatewayv2", "apigateway")
+        for call in sorted(handler_calls(resource_type)):
+            if call.split(":")[0].lower() != service or call in NOT_NEEDED:
+                continue
+            check(
+                any(fnmatch.fnmatch(call.lower(), a.lower()) for a in allowed),
+                f"{pipeline_path}: CloudFormationExecutionRole cannot {call} ({resource_type})",
+            )
+
+
 def main():
     # The translator's own warnings (feature toggles, its usage metrics) are not findings.
     logging.disable(logging.WARNING)
@@ -116,6 +209,9 @@ def main():
     for deployment_type in ["AllAtOnce", "Canary10Percent5Minutes"]:
         resources = transformed(path, deployment_type)["Resources"]
         where = f"[DeploymentType={deployment_type}]"
+        if deployment_type == "AllAtOnce":
+            root = os.path.dirname(os.path.abspath(path))
+            check_execution_role(resources, os.path.join(root, "pipeline", "github-oidc.yaml"))
 
         api = resources["HttpApi"]["Properties"]["Body"]
         integration = api["paths"]["/v2/biometric-validations"]["post"]["x-amazon-apigateway-integration"]
@@ -176,7 +272,8 @@ def main():
         sys.exit(1)
     print(
         f"check_template: {path}: the API targets the alias; rollback on {', '.join(ROLLBACK_ALARMS)};"
-        " metrics match the contract; samconfig.toml matches the parameters"
+        " metrics match the contract; samconfig.toml matches the parameters;"
+        " the pipeline's execution role covers the stack's resources"
     )
 
 
