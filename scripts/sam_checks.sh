@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The deployment checks that need no AWS account: cfn-lint, sam validate --lint, an
-# offline `sam build`, and that the artifact is an aarch64 `bootstrap` ELF.
+# The deployment checks that need no AWS account: cfn-lint (the stack's template and the
+# pipeline's), sam validate --lint, the transformed template (scripts/check_template.py),
+# actionlint on the GitHub workflows, an offline `sam build`, and that the artifact is an
+# aarch64 `bootstrap` ELF (scripts/artifact_test.sh then runs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WITH_CI_TOOLS=1 scripts/bootstrap.sh
@@ -8,12 +10,25 @@ WITH_CI_TOOLS=1 scripts/bootstrap.sh
 export PATH="$PWD/.venv/bin:$PATH" SAM_CLI_TELEMETRY=0 AWS_REGION=${AWS_REGION:-us-east-1}
 rustup target add aarch64-unknown-linux-gnu >/dev/null
 
-echo "== cfn-lint template.yaml"
-cfn-lint template.yaml
+echo "== cfn-lint template.yaml pipeline/github-oidc.yaml"
+cfn-lint template.yaml pipeline/github-oidc.yaml
 echo "== sam validate --lint"
 sam validate --lint --region "$AWS_REGION"
+echo "== the transformed template (alias, rollback alarms, metrics, samconfig.toml)"
+python scripts/check_template.py template.yaml
+echo "== actionlint .github/workflows"
+actionlint
 echo "== sam build"
 sam build
+echo "== the built template holds no key: only the secrets' ARNs reach the function"
+built=.aws-sam/build/template.yaml
+if grep -nE 'resolve:secretsmanager|^[[:space:]]+(CLIENT|SESSION)_TOKEN_SECRET:|local-(client|session)-token-secret' "$built"; then
+  echo "sam_checks: $built passes a key (or a dynamic reference to one) to the function" >&2
+  exit 1
+fi
+grep -qE '^[[:space:]]+CLIENT_TOKEN_SECRET_ARN:' "$built" && grep -qE '^[[:space:]]+SESSION_TOKEN_SECRET_ARN:' "$built" \
+  || { echo "sam_checks: $built lacks CLIENT_TOKEN_SECRET_ARN / SESSION_TOKEN_SECRET_ARN" >&2; exit 1; }
+echo "$built: keys by ARN only"
 artifact=.aws-sam/build/CreateBiometricValidationFunction/bootstrap
 python3 - "$artifact" <<'PY'
 import struct, sys

@@ -1,7 +1,10 @@
 //! Every `events/*.json` fixture goes through the real handler; status and body are checked.
+//! With `ARTIFACT=<binary>` (scripts/artifact_test.sh), through that binary instead, with the
+//! same expectations (tests/common/subject.rs).
 
 mod common;
 
+use common::subject::Subject;
 use common::*;
 use serde_json::{Value, json};
 
@@ -112,6 +115,7 @@ fn keys(v: &Value) -> Vec<&str> {
 #[tokio::test]
 async fn every_fixture_through_the_handler() {
     let env = TestEnv::new().await;
+    let subject = Subject::new(&env).await;
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .expect("events/")
@@ -122,7 +126,7 @@ async fn every_fixture_through_the_handler() {
     assert!(names.len() >= 14, "fixtures: {names:?}");
     for name in &names {
         let event: Value = serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap();
-        let reply = env.call(event).await;
+        let reply = subject.call(event).await;
         match expectation(name) {
             Expect::Error(status, code, message) => {
                 assert_eq!(

@@ -7,6 +7,8 @@
 
 mod procfs;
 mod proxy;
+// Shared with the artifact tests.
+#[path = "../../tests/common/runtime_api.rs"]
 mod runtime_api;
 
 use std::collections::BTreeMap;
@@ -174,43 +176,6 @@ impl Subject {
     }
 }
 
-/// This machine's CA bundle (Debian's, else Amazon Linux/Fedora's).
-fn ssl_cert_file() -> &'static str {
-    ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"]
-        .into_iter()
-        .find(|p| Path::new(p).is_file())
-        .unwrap_or("/etc/ssl/certs/ca-certificates.crt")
-}
-
-/// The environment Lambda gives a function, with the function's own settings.
-fn lambda_env(runtime_api: &str, dynamodb: &str) -> Vec<(&'static str, String)> {
-    [
-        ("AWS_LAMBDA_RUNTIME_API", runtime_api),
-        ("AWS_LAMBDA_FUNCTION_NAME", "bench"),
-        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"),
-        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
-        ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/bench"),
-        ("AWS_LAMBDA_LOG_STREAM_NAME", "bench"),
-        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test"),
-        ("AWS_SESSION_TOKEN", "test"),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
-        ("TABLE_NAME", TABLE),
-        ("CLIENT_TOKEN_SECRET", CLIENT_SECRET),
-        ("SESSION_TOKEN_SECRET", SESSION_SECRET),
-        ("APP_BASE_URL", "https://app.verifik.co"),
-        ("DYNAMODB_ENDPOINT", dynamodb),
-        // As template.yaml sets it (there, Amazon Linux 2023's bundle).
-        ("SSL_CERT_FILE", ssl_cert_file()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k, v.to_owned()))
-    .collect()
-}
-
 async fn run_process(
     binary: &Path,
     wrap: &[String],
@@ -235,7 +200,15 @@ async fn run_process(
             c
         }
     };
-    command.env_clear().envs(lambda_env(&api.address(), &proxy.endpoint()));
+    command.env_clear().envs(runtime_api::function_env(
+        &api.address(),
+        &proxy.endpoint(),
+        TABLE,
+        &[
+            ("CLIENT_TOKEN_SECRET", CLIENT_SECRET),
+            ("SESSION_TOKEN_SECRET", SESSION_SECRET),
+        ],
+    ));
     if !wrap.is_empty() {
         command.env("PATH", std::env::var_os("PATH").unwrap_or_default());
     }

@@ -24,6 +24,13 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
+/// The CloudWatch Embedded Metric Format checker.
+pub mod emf;
+/// The Runtime API emulator and the function's environment (shared with bench/).
+pub mod runtime_api;
+/// The handler in this process, or the shipped artifact (`ARTIFACT`).
+pub mod subject;
+
 /// The documented local test secrets (README, events/, env.json). Never use them on AWS.
 pub const CLIENT_SECRET: &str = "local-client-token-secret-0123456789abcdef";
 pub const SESSION_SECRET: &str = "local-session-token-secret-0123456789abcdef";

@@ -1,10 +1,15 @@
-//! A small Lambda Runtime API emulator: the function polls `/next` for API Gateway events
-//! and posts its answers back; the harness hands out one event at a time and records when
-//! the first poll and every answer arrive.
+//! What Lambda gives a function process, emulated: a small Lambda Runtime API (the function
+//! polls `/next` for API Gateway events and posts its answers back; the harness hands out one
+//! event at a time and records when the first poll and every answer arrive) and the process
+//! environment ([`function_env`]).
+//!
+//! Shared by the benchmark harness (bench/, which includes this file with `#[path]`) and the
+//! artifact tests (tests/common/subject.rs): self-contained, no `crate::` paths.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -102,7 +107,7 @@ impl RuntimeApi {
 
     /// Hands `body` to the function and waits for its answer.
     pub async fn invoke(&self, body: Bytes) -> anyhow::Result<Answer> {
-        let id = format!("bench-{:08}", self.next_id.fetch_add(1, Ordering::Relaxed));
+        let id = format!("invocation-{:08}", self.next_id.fetch_add(1, Ordering::Relaxed));
         let (tx, rx) = oneshot::channel();
         self.state.waiting.lock().unwrap().insert(id.clone(), tx);
         self.sender
@@ -114,6 +119,53 @@ impl RuntimeApi {
             .with_context(|| format!("no answer to {id} within {ANSWER_TIMEOUT:?}"))?
             .map_err(|_| anyhow!("emulator dropped {id}"))
     }
+}
+
+/// This machine's CA bundle (Debian's, else Amazon Linux/Fedora's).
+pub fn ssl_cert_file() -> &'static str {
+    ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"]
+        .into_iter()
+        .find(|p| Path::new(p).is_file())
+        .unwrap_or("/etc/ssl/certs/ca-certificates.crt")
+}
+
+/// The whole environment of a function process (start it with `env_clear()`): what Lambda
+/// sets (the Runtime API's address, the function's identity, JSON logs, the region and
+/// credentials, here dummy ones) and the function's own settings, on local DynamoDB. The one
+/// place the benchmark and the artifact tests configure the function.
+pub fn function_env(
+    runtime_api: &str,
+    endpoint: &str,
+    table: &str,
+    keys: &[(&'static str, &str)],
+) -> Vec<(&'static str, String)> {
+    let mut env: Vec<(&'static str, String)> = [
+        ("AWS_LAMBDA_RUNTIME_API", runtime_api),
+        ("AWS_LAMBDA_FUNCTION_NAME", "local"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/local"),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "local"),
+        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_SESSION_TOKEN", "test"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("TABLE_NAME", table),
+        ("APP_BASE_URL", "https://app.verifik.co"),
+        // One local endpoint for DynamoDB and Secrets Manager (moto serves both).
+        ("AWS_ENDPOINT_URL", endpoint),
+        // As template.yaml sets it (there, Amazon Linux 2023's bundle).
+        ("SSL_CERT_FILE", ssl_cert_file()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, v.to_owned()))
+    .collect();
+    // The keys' settings: their secrets' ARNs (as on AWS), or the keys themselves.
+    env.extend(keys.iter().map(|(k, v)| (*k, (*v).to_owned())));
+    env
 }
 
 impl Drop for RuntimeApi {
@@ -196,7 +248,7 @@ async fn next(state: &State) -> Response<Full<Bytes>> {
     set("lambda-runtime-deadline-ms", deadline.as_millis().to_string());
     set(
         "lambda-runtime-invoked-function-arn",
-        "arn:aws:lambda:us-east-1:000000000000:function:bench".to_owned(),
+        "arn:aws:lambda:us-east-1:000000000000:function:local".to_owned(),
     );
     set(
         "lambda-runtime-trace-id",

@@ -1,0 +1,281 @@
+"""Checks template.yaml as CloudFormation will run it: transformed by the SAM translator
+(offline, the version SAM CLI installs) with dev's and prod's deployment types.
+
+- the HTTP API's integration and its invoke permission target the `live` alias, not the
+  function (so CodeDeploy's traffic shifting is what callers get);
+- the deployment group rolls back on exactly the rollback alarms, with the configured type;
+- the function gets METRICS_NAMESPACE = the stack name and METRICS_CLIENT_DIMENSION;
+- every alarm and dashboard metric in the stack's namespace is one the function emits
+  (the metric contract, README "Operations"), and the dashboard shows every alarm;
+- samconfig.toml's parameter_overrides name template parameters with allowed values, and
+  deploy dev all at once and prod as a canary;
+- the pipeline's CloudFormation execution role (pipeline/github-oidc.yaml) allows, for every
+  resource type of the transformed template, the calls CloudFormation's handlers of that type
+  make in its service (from the resource schemas cfn-lint ships), but those of features the
+  template does not use (NOT_NEEDED), so a resource added to the template without its
+  permissions fails here rather than in a deployment.
+
+Run by scripts/sam_checks.sh: .venv/bin/python scripts/check_template.py [template.yaml]
+"""
+
+import fnmatch
+import json
+import logging
+import os
+import pathlib
+import re
+import sys
+
+import cfnlint
+
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+FUNCTION = "CreateBiometricValidationFunction"
+ALIAS = FUNCTION + "Aliaslive"
+ROLLBACK_ALARMS = ["InternalErrorRateAlarm", "UnavailableRateAlarm", "FunctionErrorsAlarm"]
+# The metrics the function writes in Embedded Metric Format (namespace = the stack name).
+CONTRACT_METRICS = {
+    "Requests",
+    "InternalErrors",
+    "Unavailable",
+    "Latency",
+    "DynamoDbTime",
+    "IdempotentReplays",
+    "ProjectCacheHits",
+    "ColdStarts",
+}
+
+# Handler calls of the template's resource types that the execution role does not get, and why.
+NOT_NEEDED = {
+    # Features the template does not use.
+    "lambda:AssociateRuntimeAlias": "no runtime alias",
+    "lambda:GetCodeSigningConfig": "no code signing",
+    "lambda:PutFunctionCodeSigningConfig": "no code signing",
+    "lambda:DeleteFunctionCodeSigningConfig": "no code signing",
+    "lambda:GetLayerVersion": "no layers",
+    "lambda:PassCapacityProvider": "no capacity provider",
+    "lambda:PutFunctionRecursionConfig": "default recursion setting",
+    "lambda:PutFunctionScalingConfig": "default scaling",
+    "lambda:PutRuntimeManagementConfig": "default runtime management",
+    "lambda:PutProvisionedConcurrencyConfig": "no provisioned concurrency",
+    "lambda:DeleteProvisionedConcurrencyConfig": "no provisioned concurrency",
+    "dynamodb:AssociateTableReplica": "no replicas",
+    "dynamodb:CreateTableReplica": "no replicas",
+    "dynamodb:ImportTable": "no import",
+    "dynamodb:EnableKinesisStreamingDestination": "no Kinesis stream",
+    "dynamodb:DisableKinesisStreamingDestination": "no Kinesis stream",
+    "dynamodb:UpdateKinesisStreamingDestination": "no Kinesis stream",
+    "dynamodb:PutResourcePolicy": "no resource policy",
+    "dynamodb:DeleteResourcePolicy": "no resource policy",
+    "dynamodb:UpdateContributorInsights": "no contributor insights",
+    "dynamodb:DeleteTable": "the table is retained (DeletionPolicy Retain, deletion protection)",
+    "dynamodb:GetItem": "the pipeline never touches the table's items",
+    "dynamodb:PutItem": "the pipeline never touches the table's items",
+    "dynamodb:UpdateItem": "the pipeline never touches the table's items",
+    "dynamodb:DeleteItem": "the pipeline never touches the table's items",
+    "dynamodb:BatchWriteItem": "the pipeline never touches the table's items",
+    "dynamodb:Query": "the pipeline never touches the table's items",
+    "dynamodb:Scan": "the pipeline never touches the table's items",
+    "logs:AssociateKmsKey": "log groups use the default encryption",
+    "logs:DisassociateKmsKey": "log groups use the default encryption",
+    "logs:PutDataProtectionPolicy": "no data protection policy",
+    "logs:DeleteDataProtectionPolicy": "no data protection policy",
+    "logs:PutIndexPolicy": "no index policy",
+    "logs:DeleteIndexPolicy": "no index policy",
+    "logs:DeleteResourcePolicy": "no log resource policy of the stack's own",
+    "logs:PutBearerTokenAuthentication": "no bearer token authentication",
+    "logs:PutLogGroupDeletionProtection": "no deletion protection on log groups",
+    "sns:PutDataProtectionPolicy": "no data protection policy",
+    "iam:PutRolePermissionsBoundary": "no permissions boundary",
+    "iam:DeleteRolePermissionsBoundary": "no permissions boundary",
+    "codedeploy:RegisterOnPremisesInstance": "Lambda deployments only",
+    # The stage's tags go through apigateway:POST/DELETE on /tags/* (granted).
+    "apigateway:TagResource": "tags through apigateway:POST",
+    "apigateway:UntagResource": "tags through apigateway:DELETE",
+}
+
+failures = []
+
+
+def check(condition, message):
+    if not condition:
+        failures.append(message)
+
+
+class NoManagedPolicyLookups:
+    """The template names managed policies by ARN only: no IAM call is needed."""
+
+    def load(self):
+        raise RuntimeError("the transform wanted to look up managed policies in IAM")
+
+
+def transformed(path, deployment_type):
+    template = yaml_parse(open(path).read())
+    # As `sam package` leaves it: code in S3.
+    template["Resources"][FUNCTION]["Properties"]["CodeUri"] = "s3://bucket/key"
+    return transform(template, {"DeploymentType": deployment_type}, NoManagedPolicyLookups())
+
+
+def stack_namespace_metrics(resources):
+    """Metric names the alarms and the dashboard read from the stack's own namespace."""
+    names = set()
+    for name, r in resources.items():
+        props = r.get("Properties", {})
+        if r["Type"] == "AWS::CloudWatch::Alarm" and props.get("Namespace") == {"Ref": "AWS::StackName"}:
+            names.add(props["MetricName"])
+    body = resources["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    for widget in json.loads(re.sub(r'(?<!")\$\{[A-Za-z0-9]+\}', "0", body))["widgets"]:
+        for metric in widget.get("properties", {}).get("metrics", []):
+            if isinstance(metric, list) and metric[0] == "${AWS::StackName}":
+                names.add(metric[1])
+            elif isinstance(metric, dict) and "expression" in metric:
+                names.update(re.findall(r'MetricName=\\?"(\w+)', metric["expression"]))
+    return names, body
+
+
+def samconfig_overrides(path):
+    """{environment: {parameter: value}} from samconfig.toml's deploy sections."""
+    found, env = {}, None
+    for line in open(path):
+        section = re.match(r"\[(\w+)\.deploy\.parameters\]", line.strip())
+        if section:
+            env = section.group(1)
+        elif line.strip().startswith("["):
+            env = None
+        overrides = re.match(r'parameter_overrides\s*=\s*"(.*)"', line.strip())
+        if env and overrides:
+            found[env] = dict(kv.split("=", 1) for kv in overrides.group(1).split())
+    return found
+
+
+def check_samconfig(template_path, samconfig_path):
+    parameters = yaml_parse(open(template_path).read())["Parameters"]
+    environments = samconfig_overrides(samconfig_path)
+    check({"dev", "prod"} <= environments.keys(), f"{samconfig_path}: no dev or prod deploy parameters")
+    for env, overrides in environments.items():
+        for name, value in overrides.items():
+            where = f"{samconfig_path} [{env}] {name}={value}"
+            check(name in parameters, f"{where}: no such template parameter")
+            allowed = parameters.get(name, {}).get("AllowedValues")
+            check(not allowed or value in [str(a) for a in allowed], f"{where}: not one of {allowed}")
+    check(environments.get("dev", {}).get("DeploymentType") == "AllAtOnce", "dev is not deployed AllAtOnce")
+    check(
+        environments.get("prod", {}).get("DeploymentType", "").startswith("Canary"),
+        "prod is not deployed as a canary",
+    )
+
+
+def handler_calls(resource_type):
+    """The calls CloudFormation's handlers of `resource_type` make, from cfn-lint's schemas."""
+    schemas = pathlib.Path(cfnlint.__file__).parent / "data" / "schemas"
+    try:
+        index = json.loads((schemas / "providers" / "us-east-1.json").read_text())
+        schema = json.loads((schemas / "resources" / (index[resource_type] + ".json")).read_text())
+    except (OSError, KeyError, ValueError) as e:
+        raise SystemExit(f"check_template: no resource schema for {resource_type} in cfn-lint ({e!r})")
+    calls = set()
+    for handler, spec in schema.get("handlers", {}).items():
+        if handler != "list":
+            calls.update(spec.get("permissions", []))
+    return calls
+
+
+def check_execution_role(resources, pipeline_path):
+    pipeline = yaml_parse(open(pipeline_path).read())
+    role = pipeline["Resources"]["CloudFormationExecutionRole"]["Properties"]
+    allowed = []
+    for policy in role["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            if statement["Effect"] == "Allow":
+                actions = statement["Action"]
+                allowed += [actions] if isinstance(actions, str) else actions
+    for resource_type in sorted({r["Type"] for r in resources.values()}):
+        service = resource_type.split("::")[1].lower().replace("apigatewayv2", "apigateway")
+        for call in sorted(handler_calls(resource_type)):
+            if call.split(":")[0].lower() != service or call in NOT_NEEDED:
+                continue
+            check(
+                any(fnmatch.fnmatch(call.lower(), a.lower()) for a in allowed),
+                f"{pipeline_path}: CloudFormationExecutionRole cannot {call} ({resource_type})",
+            )
+
+
+def main():
+    # The translator's own warnings (feature toggles, its usage metrics) are not findings.
+    logging.disable(logging.WARNING)
+    path = sys.argv[1] if len(sys.argv) > 1 else "template.yaml"
+    os.environ.setdefault("AWS_DEFAULT_REGION", os.environ.get("AWS_REGION", "us-east-1"))
+    for deployment_type in ["AllAtOnce", "Canary10Percent5Minutes"]:
+        resources = transformed(path, deployment_type)["Resources"]
+        where = f"[DeploymentType={deployment_type}]"
+        if deployment_type == "AllAtOnce":
+            root = os.path.dirname(os.path.abspath(path))
+            check_execution_role(resources, os.path.join(root, "pipeline", "github-oidc.yaml"))
+
+        api = resources["HttpApi"]["Properties"]["Body"]
+        integration = api["paths"]["/v2/biometric-validations"]["post"]["x-amazon-apigateway-integration"]
+        uri = json.dumps(integration["uri"])
+        check("${%s}" % ALIAS in uri, f"{where} the API integration does not target the alias: {uri}")
+        permissions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Permission"]
+        check(permissions, f"{where} no invoke permission")
+        for p in permissions:
+            target = p["Properties"]["FunctionName"]
+            check(target == {"Ref": ALIAS}, f"{where} an invoke permission is not on the alias: {target}")
+
+        alias = resources.get(ALIAS, {})
+        check(alias, f"{where} no `live` alias (AutoPublishAlias)")
+        check(
+            "CodeDeployLambdaAliasUpdate" in alias.get("UpdatePolicy", {}),
+            f"{where} the alias is not shifted by CodeDeploy (DeploymentPreference)",
+        )
+        group = resources.get(FUNCTION + "DeploymentGroup", {}).get("Properties")
+        check(group, f"{where} no deployment group (DeploymentPreference)")
+        if group:
+            alarms = [a["Name"] for a in group["AlarmConfiguration"]["Alarms"]]
+            check(
+                alarms == [{"Ref": a} for a in ROLLBACK_ALARMS],
+                f"{where} rollback alarms are {alarms}, not {ROLLBACK_ALARMS}",
+            )
+            check(group["AlarmConfiguration"]["Enabled"] is True, f"{where} rollback alarms disabled")
+            check(
+                "DEPLOYMENT_STOP_ON_ALARM" in group["AutoRollbackConfiguration"]["Events"],
+                f"{where} no rollback on alarm",
+            )
+            config = json.dumps(group["DeploymentConfigName"])
+            check(deployment_type in config, f"{where} deployment config is {config}")
+
+        env = resources[FUNCTION]["Properties"]["Environment"]["Variables"]
+        check(
+            env.get("METRICS_NAMESPACE") == {"Ref": "AWS::StackName"},
+            f"{where} METRICS_NAMESPACE is {env.get('METRICS_NAMESPACE')}",
+        )
+        check(
+            env.get("METRICS_CLIENT_DIMENSION") == {"Ref": "MetricsClientDimension"},
+            f"{where} METRICS_CLIENT_DIMENSION is {env.get('METRICS_CLIENT_DIMENSION')}",
+        )
+
+        used, body = stack_namespace_metrics(resources)
+        check(used, f"{where} no alarm or dashboard metric in the stack's namespace")
+        unknown = used - CONTRACT_METRICS
+        check(not unknown, f"{where} metrics the function does not emit: {sorted(unknown)}")
+        all_alarms = [n for n, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"]
+        for name in all_alarms:
+            check("${%s.Arn}" % name in body, f"{where} the dashboard does not show {name}")
+
+    check_samconfig(path, os.path.join(os.path.dirname(os.path.abspath(path)), "samconfig.toml"))
+
+    if failures:
+        print("check_template: FAILED", file=sys.stderr)
+        for f in failures:
+            print("  - " + f, file=sys.stderr)
+        sys.exit(1)
+    print(
+        f"check_template: {path}: the API targets the alias; rollback on {', '.join(ROLLBACK_ALARMS)};"
+        " metrics match the contract; samconfig.toml matches the parameters;"
+        " the pipeline's execution role covers the stack's resources"
+    )
+
+
+if __name__ == "__main__":
+    main()
