@@ -177,4 +177,18 @@ async fn every_fixture_through_the_handler() {
             }
         }
     }
+    // The shipped binary logs each request as one EMF line CloudWatch can extract.
+    if let Subject::Artifact(artifact) = &subject {
+        let request_lines: Vec<Value> = artifact
+            .log_lines()
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|l| l["fields"]["message"] == "request")
+            .collect();
+        assert_eq!(request_lines.len(), names.len(), "one request line per fixture");
+        for line in &request_lines {
+            let metrics = common::emf::metrics_of(line);
+            assert!(metrics.iter().any(|m| m.name == "Requests"), "{line}");
+        }
+    }
 }
