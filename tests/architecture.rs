@@ -67,7 +67,11 @@ const AWS: [&str; 2] = ["aws_sdk_", "aws_config"];
 #[test]
 fn http_knows_nothing_of_aws() {
     let found = offenders(&module("http"), &AWS);
-    assert!(found.is_empty(), "the HTTP adapter imports AWS crates:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "the HTTP adapter imports AWS crates:\n{}",
+        found.join("\n")
+    );
 }
 
 #[test]
@@ -76,7 +80,11 @@ fn service_and_model_know_nothing_of_http_or_aws() {
     files.extend(module("model"));
     let crates = ["lambda_http", "lambda_runtime", "http", AWS[0], AWS[1]];
     let found = offenders(&files, &crates);
-    assert!(found.is_empty(), "the domain imports HTTP or AWS crates:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "the domain imports HTTP or AWS crates:\n{}",
+        found.join("\n")
+    );
 }
 
 #[test]
