@@ -397,7 +397,7 @@ async fn request_errors_in_check_order() {
         ),
         (
             r#"{"project":"66df5bf5c4d855fb0bdf5da2","projectFlow":"66df5c22c4d855fb0bdf5da9","identifier":"x","type":"login","requires2FA":"true","expiresAt":"2020-01-01T00:00:00Z","redirectUrl":"http://evil.example","language":"de"}"#,
-            "redirectUrl must be an absolute https:// URL (http:// only for localhost). requires2FA must be a boolean. \
+            "redirectUrl must be an absolute https:// URL (http:// only for localhost, 127.0.0.1, [::1]). requires2FA must be a boolean. \
              expiresAt must be between 60 seconds and 1 hour from now. language must be one of: [en,es]",
         ),
     ];
