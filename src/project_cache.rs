@@ -103,6 +103,7 @@ mod tests {
                 name: "p".into(),
                 assigned_collection: Some(id(2)),
                 collection_code: Some("c".into()),
+                redirect_origins: vec![],
             },
             ProjectFlow {
                 id: id(f),

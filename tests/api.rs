@@ -486,6 +486,7 @@ async fn projects_and_flows_that_cannot_be_used() {
             name: "bare".into(),
             assigned_collection: None,
             collection_code: None,
+            redirect_origins: vec![],
         })
         .await
         .unwrap();

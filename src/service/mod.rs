@@ -75,6 +75,7 @@ impl Service {
             project: request.project,
             flow: request.project_flow,
             kind: request.kind,
+            redirect_url: request.redirect_url.as_deref(),
         };
         let Lookup { usable, seen } = self.read(asked, keyed.as_ref().map(|(id, _)| *id), now).await?;
         if let (Some((_, fingerprint)), Some(record)) = (&keyed, seen.filter(|r| r.is_live(now))) {
@@ -102,7 +103,7 @@ impl Service {
     /// The project and flow, checked against the rules, and the idempotency record.
     /// A pair that passed the rules less than the cache's bound ago is taken from the
     /// cache (then only the idempotency record, if any, is read); anything else is read.
-    async fn read(&self, asked: Asked, record: Option<RecordId<'_>>, now: Timestamp) -> Result<Lookup, ApiError> {
+    async fn read(&self, asked: Asked<'_>, record: Option<RecordId<'_>>, now: Timestamp) -> Result<Lookup, ApiError> {
         let cached = self
             .cache
             .get(asked.project, asked.flow, now)
