@@ -138,7 +138,15 @@ async fn live_request_stores_both_items_with_ttl_equal_to_token_exp() {
     assert_eq!(claims.sub.to_string(), session["_id"].as_str().unwrap());
     let sid = session["_id"].as_str().unwrap();
     let vid = body["data"]["biometricValidation"]["_id"].as_str().unwrap();
-    assert!(sid < vid, "session id is created first");
+    // Ids of one second differ in their random middle bytes; the counter (last 3 bytes)
+    // shows the session's was made first.
+    let counter = |id: &str| u32::from_str_radix(&id[18..], 16).unwrap();
+    assert_eq!(
+        counter(vid),
+        (counter(sid) + 1) & 0x00ff_ffff,
+        "session id is created first"
+    );
+    assert_ne!(sid[8..18], vid[8..18], "fresh random bytes per id");
     assert_eq!(&sid[..8], &format!("{:08x}", activated.unix_seconds()));
     for item in env
         .items("LIVENESS_SESSION#")

@@ -2,6 +2,7 @@
 //! created (or replayed) pair and its token. Knows nothing of HTTP nor of the SDK's types.
 
 mod records;
+mod redirects;
 pub mod rules;
 
 use serde::{Deserialize, Serialize};

@@ -3,9 +3,9 @@
 
 use url::Origin;
 
+use super::redirects;
 use crate::error::ApiError;
 use crate::model::{FlowStatus, FlowType, ObjectId, Project, ProjectFlow, ValidationType};
-use crate::request::redirect::{redirect_origin, redirect_url};
 
 /// A project of the caller, with its face collection.
 #[derive(Clone, Debug, PartialEq)]
@@ -54,12 +54,11 @@ pub fn check(asked: Asked<'_>, project: Option<&Project>, flow: Option<&ProjectF
         .filter(|p| p.id == asked.project && p.client == asked.client)
         .and_then(|p| {
             let code = p.collection_code.clone().filter(|c| !c.is_empty())?;
-            let origins = p.redirect_origins.iter().map(|o| redirect_origin(o).ok());
             Some(UsableProject {
                 id: p.id,
                 assigned_collection: p.assigned_collection?,
                 collection_code: code,
-                redirect_origins: origins.collect::<Option<_>>()?,
+                redirect_origins: redirects::stored_origins(&p.redirect_origins)?,
             })
         })
         .ok_or(ApiError::ProjectNotFound)?;
@@ -67,26 +66,14 @@ pub fn check(asked: Asked<'_>, project: Option<&Project>, flow: Option<&ProjectF
         .filter(|f| f.id == asked.flow && f.project == project.id)
         .filter(|f| f.status == FlowStatus::Active && f.face_liveness && f.kind != FlowType::Unknown)
         .ok_or(ApiError::ProjectNotFound)?;
-    let flow_url = match &flow.redirect_url {
-        Some(url) => Some(redirect_url(url).map_err(|_| ApiError::ProjectNotFound)?),
-        None => None,
-    };
+    let flow_url = redirects::stored_url(flow.redirect_url.as_deref()).map_err(|_| ApiError::ProjectNotFound)?;
     if !flow.kind.accepts(asked.kind) {
         return Err(ApiError::TypeMismatch {
             requested: asked.kind,
             flow: flow.kind,
         });
     }
-    if !project.redirect_origins.is_empty() {
-        // The request's URL passed its field rule, so it parses; were it not to, refuse.
-        let used = match asked.redirect_url {
-            Some(sent) => Some(redirect_url(sent).map_err(|_| ApiError::RedirectOriginNotAllowed)?),
-            None => flow_url.clone(),
-        };
-        if used.is_some_and(|url| !project.redirect_origins.contains(&url.origin())) {
-            return Err(ApiError::RedirectOriginNotAllowed);
-        }
-    }
+    redirects::check_origin(&project.redirect_origins, asked.redirect_url, flow_url.as_ref())?;
     Ok(Usable {
         project,
         flow: UsableFlow {
@@ -203,107 +190,63 @@ mod tests {
         );
     }
 
-    #[test]
-    fn redirect_origins() {
-        let limited = Project {
-            redirect_origins: vec!["https://app.example".into(), "http://localhost:3000".into()],
-            ..project()
-        };
-        let login = asked(ValidationType::Login);
-        let with_url = |url| Asked {
-            redirect_url: Some(url),
-            ..login
-        };
-        let flow_to = |url: &str| ProjectFlow {
+    fn flow_to(url: &str) -> ProjectFlow {
+        ProjectFlow {
             redirect_url: Some(url.into()),
             ..flow()
-        };
-        let denied = Err(ApiError::RedirectOriginNotAllowed);
-        // The request's URL, else the flow's, must have one of the project's origins.
-        for url in [
-            "https://app.example/cb?x=1",
-            "https://APP.example:443/",
-            "http://localhost:3000/",
-        ] {
-            assert!(check(with_url(url), Some(&limited), Some(&flow())).is_ok(), "{url}");
         }
-        for url in [
-            "https://evil.example/cb",
-            "https://app.example:8443/cb",
-            "http://app.example/cb",
-            "https://sub.app.example/",
-            "http://localhost:3001/",
-        ] {
-            assert_eq!(check(with_url(url), Some(&limited), Some(&flow())), denied, "{url}");
-        }
-        assert_eq!(
-            check(login, Some(&limited), Some(&flow_to("https://evil.example/x"))),
-            denied
-        );
-        assert!(check(login, Some(&limited), Some(&flow_to("https://app.example/x"))).is_ok());
-        // The request's URL overrides the flow's, for the check as for the answer.
-        let sent = with_url("https://app.example/mine");
-        assert!(check(sent, Some(&limited), Some(&flow_to("https://evil.example/x"))).is_ok());
-        let sent = with_url("https://evil.example/mine");
-        assert_eq!(
-            check(sent, Some(&limited), Some(&flow_to("https://app.example/x"))),
-            denied
-        );
-        // No URL at all, or no origins: nothing to check.
-        assert!(check(login, Some(&limited), Some(&flow())).is_ok());
-        assert!(check(with_url("https://evil.example/"), Some(&project()), Some(&flow())).is_ok());
-        // Ownership first: a non-owner learns nothing of the origins; then the type.
-        let other_client = Asked {
-            client: id("613375a1eab2fe08527f81e3"),
-            ..with_url("https://evil.example/")
-        };
-        assert_eq!(
-            check(other_client, Some(&limited), Some(&flow())),
-            Err(ApiError::ProjectNotFound)
-        );
-        let onboarding = Asked {
-            kind: ValidationType::Onboarding,
-            ..with_url("https://evil.example/")
-        };
-        assert!(matches!(
-            check(onboarding, Some(&limited), Some(&flow())),
-            Err(ApiError::TypeMismatch { .. })
-        ));
     }
 
     #[test]
-    fn stored_redirect_settings_are_held_to_their_rules() {
-        let login = asked(ValidationType::Login);
-        // A flow's URL is answered in its WHATWG serialization, whoever stored it.
-        let flow_to = |url: &str| ProjectFlow {
-            redirect_url: Some(url.into()),
-            ..flow()
+    fn redirect_settings_come_after_ownership_and_type() {
+        let limited = Project {
+            redirect_origins: vec!["https://app.example".into()],
+            ..project()
         };
+        let login = asked(ValidationType::Login);
+        let sent = |url| Asked {
+            redirect_url: Some(url),
+            ..login
+        };
+        let denied = Err(ApiError::RedirectOriginNotAllowed);
+        assert_eq!(
+            check(sent("https://evil.example/"), Some(&limited), Some(&flow())),
+            denied
+        );
+        let from_flow = check(login, Some(&limited), Some(&flow_to("https://evil.example/")));
+        assert_eq!(from_flow, denied);
+        let usable = check(sent("HTTPS://App.Example:443/x"), Some(&limited), Some(&flow())).unwrap();
+        assert_eq!(usable.project.redirect_origins.len(), 1);
+        // The flow's URL is answered in its serialization, whoever stored it.
         let usable = check(login, Some(&project()), Some(&flow_to("HTTPS://Flow.Example:443"))).unwrap();
         assert_eq!(usable.flow.redirect_url.as_deref(), Some("https://flow.example/"));
-        // One that breaks the rule, or a malformed origin, makes the flow or project unusable.
-        for url in [
-            "http://evil.example/",
-            "https:///evil.example",
-            "javascript:alert(1)",
-            "",
-        ] {
+        // A non-owner learns nothing of the origins; the owner hears of the type first.
+        let evil = Asked {
+            kind: ValidationType::Onboarding,
+            ..sent("https://evil.example/")
+        };
+        let other_client = Asked {
+            client: id("613375a1eab2fe08527f81e3"),
+            ..evil
+        };
+        let not_found = Err(ApiError::ProjectNotFound);
+        assert_eq!(check(other_client, Some(&limited), Some(&flow())), not_found);
+        let type_first = check(evil, Some(&limited), Some(&flow()));
+        assert!(
+            matches!(type_first, Err(ApiError::TypeMismatch { .. })),
+            "{type_first:?}"
+        );
+        // A stored URL or origin that breaks its rule makes the flow or project unusable.
+        for url in ["http://evil.example/", "https:///evil.example"] {
             assert_eq!(
-                check(login, Some(&project()), Some(&flow_to(url))),
-                Err(ApiError::ProjectNotFound),
-                "{url}"
+                check(sent("https://app.example/"), Some(&limited), Some(&flow_to(url))),
+                not_found
             );
         }
-        for origin in ["https://app.example/", "app.example", "", "http://evil.example"] {
-            let p = Project {
-                redirect_origins: vec!["https://ok.example".into(), origin.into()],
-                ..project()
-            };
-            assert_eq!(
-                check(login, Some(&p), Some(&flow())),
-                Err(ApiError::ProjectNotFound),
-                "{origin}"
-            );
-        }
+        let broken = Project {
+            redirect_origins: vec!["https://app.example/path".into()],
+            ..project()
+        };
+        assert_eq!(check(login, Some(&broken), Some(&flow())), not_found);
     }
 }
