@@ -25,6 +25,9 @@ pub enum ApiError {
     ProjectNotFound,
     #[error("type {requested:?} does not match flow type {flow:?}")]
     TypeMismatch { requested: ValidationType, flow: FlowType },
+    /// The project has `redirectOrigins` and the `redirectUrl` used has none of them.
+    #[error("redirectUrl origin not allowed for the project")]
+    RedirectOriginNotAllowed,
     #[error("unsupported media type")]
     UnsupportedMediaType,
     #[error("payload too large")]
@@ -49,7 +52,8 @@ impl ApiError {
         match self {
             Self::NoToken | Self::TokenExpired | Self::InvalidToken => 401,
             Self::InvalidJson(_) => 400,
-            Self::Fields(_) | Self::IdempotencyKeyReused | Self::TypeMismatch { .. } => 409,
+            Self::Fields(_) | Self::IdempotencyKeyReused => 409,
+            Self::TypeMismatch { .. } | Self::RedirectOriginNotAllowed => 409,
             Self::ProjectNotFound | Self::RouteNotFound(_) => 404,
             Self::UnsupportedMediaType => 415,
             Self::PayloadTooLarge => 413,
@@ -67,7 +71,7 @@ impl ApiError {
             Self::Fields(_) => "MissingParameter",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::ProjectNotFound => "Project_not_found_or_featured_disabled",
-            Self::TypeMismatch { .. } => "InvalidArgument",
+            Self::TypeMismatch { .. } | Self::RedirectOriginNotAllowed => "InvalidArgument",
             Self::UnsupportedMediaType => "UnsupportedMediaType",
             Self::PayloadTooLarge => "PayloadTooLarge",
             Self::MethodNotAllowed { .. } => "MethodNotAllowed",
@@ -92,6 +96,7 @@ impl ApiError {
                 flow.as_str()
             )
             .into(),
+            Self::RedirectOriginNotAllowed => "redirectUrl origin is not allowed for this project".into(),
             Self::UnsupportedMediaType => "Content-Type must be application/json".into(),
             Self::PayloadTooLarge => format!("body must be at most {MAX_BODY_BYTES} bytes").into(),
             Self::MethodNotAllowed { allow } => {
@@ -135,6 +140,16 @@ mod tests {
         };
         assert_eq!(e.message(), "type login does not match project flow type onboarding");
         assert_eq!((e.status(), e.code()), (409, "InvalidArgument"));
+    }
+
+    #[test]
+    fn redirect_origin_message() {
+        let e = ApiError::RedirectOriginNotAllowed;
+        assert_eq!(
+            e.body(),
+            r#"{"code":"InvalidArgument","message":"redirectUrl origin is not allowed for this project"}"#
+        );
+        assert_eq!(e.status(), 409);
     }
 
     #[test]

@@ -115,6 +115,7 @@ mod tests {
                 name: "p".into(),
                 assigned_collection: Some(id(2)),
                 collection_code: Some("c".into()),
+                redirect_origins: vec![],
             },
             flow: ProjectFlow {
                 id: id(f),

@@ -140,7 +140,15 @@ async fn live_request_stores_both_items_with_ttl_equal_to_token_exp() {
     assert_eq!(claims.sub.to_string(), session["_id"].as_str().unwrap());
     let sid = session["_id"].as_str().unwrap();
     let vid = body["data"]["biometricValidation"]["_id"].as_str().unwrap();
-    assert!(sid < vid, "session id is created first");
+    // Ids of one second differ in their random middle bytes; the counter (last 3 bytes)
+    // shows the session's was made first.
+    let counter = |id: &str| u32::from_str_radix(&id[18..], 16).unwrap();
+    assert_eq!(
+        counter(vid),
+        (counter(sid) + 1) & 0x00ff_ffff,
+        "session id is created first"
+    );
+    assert_ne!(sid[8..18], vid[8..18], "fresh random bytes per id");
     assert_eq!(&sid[..8], &format!("{:08x}", activated.unix_seconds()));
     for item in env
         .items("LIVENESS_SESSION#")
@@ -399,7 +407,7 @@ async fn request_errors_in_check_order() {
         ),
         (
             r#"{"project":"66df5bf5c4d855fb0bdf5da2","projectFlow":"66df5c22c4d855fb0bdf5da9","identifier":"x","type":"login","requires2FA":"true","expiresAt":"2020-01-01T00:00:00Z","redirectUrl":"http://evil.example","language":"de"}"#,
-            "redirectUrl must be an absolute https:// URL (http:// only for localhost). requires2FA must be a boolean. \
+            "redirectUrl must be an absolute https:// URL (http:// only for localhost, 127.0.0.1, [::1]). requires2FA must be a boolean. \
              expiresAt must be between 60 seconds and 1 hour from now. language must be one of: [en,es]",
         ),
     ];
@@ -488,6 +496,7 @@ async fn projects_and_flows_that_cannot_be_used() {
             name: "bare".into(),
             assigned_collection: None,
             collection_code: None,
+            redirect_origins: vec![],
         })
         .await
         .unwrap();

@@ -151,7 +151,8 @@ fn next_variant(previous: Option<&ApiError>) -> Option<ApiError> {
             requested: ValidationType::Login,
             flow: FlowType::Onboarding,
         },
-        Some(ApiError::TypeMismatch { .. }) => ApiError::UnsupportedMediaType,
+        Some(ApiError::TypeMismatch { .. }) => ApiError::RedirectOriginNotAllowed,
+        Some(ApiError::RedirectOriginNotAllowed) => ApiError::UnsupportedMediaType,
         Some(ApiError::UnsupportedMediaType) => ApiError::PayloadTooLarge,
         Some(ApiError::PayloadTooLarge) => ApiError::MethodNotAllowed { allow: "POST".into() },
         Some(ApiError::MethodNotAllowed { .. }) => ApiError::RouteNotFound("/x".into()),
@@ -234,5 +235,44 @@ fn the_request_schema_matches_the_validation_rules() {
         json!({"project": PROJECT, "projectFlow": LOGIN_FLOW, "identifier": "x", "type": "login", "language": "fr"}),
     ] {
         assert!(!v.is_valid(&bad), "{bad}");
+    }
+    // The identifier and redirectUrl rules, as far as a schema can say them.
+    let with = |identifier: &str, redirect: Option<&str>| json!({"project": PROJECT, "projectFlow": LOGIN_FLOW, "identifier": identifier, "type": "login", "redirectUrl": redirect});
+    for ok in [
+        "x",
+        " \t ana \n\u{85}",
+        "a b",
+        "\u{1f469}\u{200d}\u{1f4bb}",
+        "a\u{200f}b",
+    ] {
+        assert!(v.is_valid(&with(ok, None)), "{ok:?}");
+    }
+    for bad in [
+        "a\u{0}b",
+        "a\tb",
+        "a\u{1b}[31m",
+        "a\u{9f}",
+        "\u{202e}ab",
+        "a\u{2066}b",
+        " \u{85} ",
+    ] {
+        assert!(!v.is_valid(&with(bad, None)), "{bad:?}");
+    }
+    for ok in [
+        "https://a.example",
+        "HTTP://localhost:3000/cb?x=1#y",
+        "https://a.example/\u{e9}",
+    ] {
+        assert!(v.is_valid(&with("x", Some(ok))), "{ok}");
+    }
+    for bad in [
+        "",
+        "ftp://a.example",
+        "https:///a.example",
+        "https://u@a.example/",
+        "https:a.example",
+        "https:\\\\a",
+    ] {
+        assert!(!v.is_valid(&with("x", Some(bad))), "{bad}");
     }
 }

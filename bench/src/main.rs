@@ -345,6 +345,7 @@ impl Moto {
                 name: "Bench project".into(),
                 assigned_collection: Some(id("66df5bf5c4d855fb0bdf5da4")),
                 collection_code: Some("d29fe454-3ecc-4f58-8666-4021ac575d9c".into()),
+                redirect_origins: vec![],
             })
             .await?;
         store

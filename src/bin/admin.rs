@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use biometric_validations::model::{
     Clock, FlowStatus, FlowType, IdSource, ObjectId, Project, ProjectFlow, RandomIds, SystemClock,
 };
+use biometric_validations::request::redirect::{redirect_origin, redirect_url};
 use biometric_validations::store::{self, Admin};
 use clap::{Parser, Subcommand, ValueEnum};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -47,6 +48,10 @@ enum Command {
         /// The face collection's code; a new UUIDv4 when omitted.
         #[arg(long)]
         collection_code: Option<String>,
+        /// An origin the project's redirectUrl must have: https://host[:port] (http:// only
+        /// for localhost, 127.0.0.1, [::1]). Repeat for several; none: any allowed URL.
+        #[arg(long = "redirect-origin", value_name = "ORIGIN")]
+        redirect_origins: Vec<String>,
     },
     /// Create or replace a flow under an existing project; prints its id.
     PutFlow {
@@ -65,7 +70,7 @@ enum Command {
         /// The flow's default for `requires2FA`.
         #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
         requires_2fa: bool,
-        /// The flow's default `redirectUrl`.
+        /// The flow's default `redirectUrl` (the request's rule; stored in its WHATWG serialization).
         #[arg(long)]
         redirect_url: Option<String>,
     },
@@ -113,6 +118,20 @@ fn id_arg(name: &str, value: &str) -> Result<ObjectId, String> {
     ObjectId::parse(value).ok_or_else(|| format!("--{name} must be 24 hex characters (an ObjectId), got {value:?}"))
 }
 
+/// A `--redirect-origin`: checked by the project rule, stored in its serialization.
+fn origin_arg(value: &str) -> Result<String, String> {
+    redirect_origin(value)
+        .map(|o| o.ascii_serialization())
+        .map_err(|why| format!("--redirect-origin {value:?} {why}"))
+}
+
+/// A `--redirect-url`: checked by the request's rule, stored as the handler would answer it.
+fn redirect_url_arg(value: &str) -> Result<String, String> {
+    redirect_url(value)
+        .map(String::from)
+        .map_err(|why| format!("--redirect-url {value:?} {why}"))
+}
+
 fn new_or(name: &str, value: Option<&str>, ids: &RandomIds) -> Result<ObjectId, String> {
     match value {
         Some(v) => id_arg(name, v),
@@ -141,7 +160,15 @@ async fn run(cli: Cli) -> Result<String, String> {
             name,
             assigned_collection,
             collection_code,
+            redirect_origins,
         } => {
+            let mut origins: Vec<String> = Vec::new();
+            for origin in redirect_origins.iter().map(|o| origin_arg(o)) {
+                let origin = origin?;
+                if !origins.contains(&origin) {
+                    origins.push(origin);
+                }
+            }
             let project = Project {
                 id: new_or("id", id.as_deref(), &ids)?,
                 client: id_arg("client-id", client_id)?,
@@ -152,6 +179,7 @@ async fn run(cli: Cli) -> Result<String, String> {
                         .clone()
                         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
                 ),
+                redirect_origins: origins,
             };
             store().await?.put_project(&project).await.map_err(|e| e.to_string())?;
             Ok(project.id.to_string())
@@ -184,7 +212,7 @@ async fn run(cli: Cli) -> Result<String, String> {
                 },
                 face_liveness: *face_liveness,
                 requires_2fa: *requires_2fa,
-                redirect_url: redirect_url.clone(),
+                redirect_url: redirect_url.as_deref().map(redirect_url_arg).transpose()?,
             };
             store.put_flow(&flow).await.map_err(|e| e.to_string())?;
             Ok(flow.id.to_string())

@@ -73,7 +73,8 @@ impl Handler {
     pub async fn handle(&self, req: Request) -> Response<Body> {
         let trace_id = req.lambda_context_ref().and_then(|c| c.xray_trace_id.clone());
         let span = tracing::info_span!("request", xray_trace_id = trace_id);
-        self.handle_in_span(req).instrument(span).await
+        // Boxed: the request's future is large (the SDK's), and callers hold this one inline.
+        Box::pin(self.handle_in_span(req).instrument(span)).await
     }
 
     async fn handle_in_span(&self, req: Request) -> Response<Body> {

@@ -3,7 +3,8 @@
 use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use rand::Rng;
+use rand::rngs::SysRng;
+use rand::{Rng, TryRng};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A 12-byte ObjectId: 4-byte big-endian seconds, 5 random bytes, 3-byte counter.
@@ -65,22 +66,30 @@ pub trait IdSource: Send + Sync {
     fn next_id(&self, unix_seconds: u32) -> ObjectId;
 }
 
-/// MongoDB's scheme: a random value chosen once per process and a counter that starts
-/// at a random point, so two instances never share the middle five bytes.
+/// MongoDB's layout with fresh random middle bytes per id (CONTRACT §4), not MongoDB's
+/// per-process value: ids of different requests share nothing but the second, so they
+/// don't say which instance made them. The counter starts at a random point and keeps
+/// the ids of one source distinct whatever the random bytes draw.
 pub struct RandomIds {
-    process: [u8; 5],
     counter: AtomicU32,
 }
 
 impl RandomIds {
     pub fn new() -> Self {
-        let mut rng = rand::rng();
-        let mut process = [0u8; 5];
-        rng.fill_bytes(&mut process);
+        let mut start = [0u8; 4];
+        random_bytes(&mut start);
         Self {
-            process,
-            counter: AtomicU32::new(rng.next_u32() & 0x00ff_ffff),
+            counter: AtomicU32::new(u32::from_be_bytes(start) & 0x00ff_ffff),
         }
+    }
+}
+
+/// Bytes from the operating system's CSPRNG, read per call: no generator state in the
+/// process that a snapshot and restore of an instance could duplicate. Should it fail
+/// (it does not on Linux), the thread-local CSPRNG (ChaCha12 seeded from the OS).
+fn random_bytes(out: &mut [u8]) {
+    if SysRng.try_fill_bytes(out).is_err() {
+        rand::rng().fill_bytes(out);
     }
 }
 
@@ -95,7 +104,7 @@ impl IdSource for RandomIds {
         let count = self.counter.fetch_add(1, Ordering::Relaxed) & 0x00ff_ffff;
         let mut b = [0u8; 12];
         b[..4].copy_from_slice(&unix_seconds.to_be_bytes());
-        b[4..9].copy_from_slice(&self.process);
+        random_bytes(&mut b[4..9]);
         b[9..].copy_from_slice(&count.to_be_bytes()[1..]);
         ObjectId(b)
     }
@@ -124,18 +133,35 @@ mod tests {
         }
     }
 
+    fn counter(id: ObjectId) -> u32 {
+        let b = id.bytes();
+        u32::from_be_bytes([0, b[9], b[10], b[11]])
+    }
+
     #[test]
-    fn new_ids_carry_the_seconds_and_count_up() {
+    fn new_ids_carry_the_seconds_fresh_random_bytes_and_a_counter() {
         let ids = RandomIds::new();
-        let a = ids.next_id(0x66e3_2442);
-        let b = ids.next_id(0x66e3_2442);
+        let made: Vec<ObjectId> = (0..64).map(|_| ids.next_id(0x66e3_2442)).collect();
+        let (a, b) = (made[0], made[1]);
         assert_eq!(a.seconds(), 0x66e3_2442);
         assert_eq!(a.to_string()[..8], *"66e32442");
-        assert_eq!(a.bytes()[4..9], b.bytes()[4..9], "same process part");
-        let ca = u32::from_be_bytes([0, a.bytes()[9], a.bytes()[10], a.bytes()[11]]);
-        let cb = u32::from_be_bytes([0, b.bytes()[9], b.bytes()[10], b.bytes()[11]]);
-        assert_eq!((ca + 1) & 0x00ff_ffff, cb);
-        assert!(a < b);
+        // Each id draws its own middle bytes: 64 draws of 40 bits never repeat by chance
+        // (a per-process value would make them all equal).
+        let mut middles: Vec<[u8; 5]> = made.iter().map(|id| id.bytes()[4..9].try_into().unwrap()).collect();
+        middles.sort();
+        middles.dedup();
+        assert_eq!(middles.len(), made.len(), "middle bytes repeat");
+        assert_ne!(a.bytes()[4..9], b.bytes()[4..9]);
+        assert_eq!((counter(a) + 1) & 0x00ff_ffff, counter(b));
+    }
+
+    #[test]
+    fn the_counter_wraps_within_three_bytes() {
+        let ids = RandomIds {
+            counter: AtomicU32::new(0x00ff_ffff),
+        };
+        assert_eq!(counter(ids.next_id(1)), 0x00ff_ffff);
+        assert_eq!(counter(ids.next_id(1)), 0);
     }
 
     #[test]

@@ -137,6 +137,10 @@ pub struct Project {
     pub assigned_collection: Option<ObjectId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collection_code: Option<String>,
+    /// The origins a `redirectUrl` must have (`https://host[:port]`, or `http://` for the
+    /// loopback hosts), in their serialization; empty or absent: any allowed URL.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redirect_origins: Vec<String>,
 }
 
 /// A client's `status` (CONTRACT §5): a suspended client's tokens are all refused.

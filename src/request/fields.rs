@@ -3,8 +3,9 @@
 
 use serde_json::Value;
 
-use super::rules::{check_expires_at, check_redirect_url, one_of};
-use super::{CreateRequest, MAX_IDENTIFIER_CHARS};
+use super::redirect::redirect_url;
+use super::rules::{check_expires_at, one_of};
+use super::{CreateRequest, MAX_IDENTIFIER_CHARS, is_identifier_control};
 use crate::model::{Language, ObjectId, Timestamp, ValidationType};
 
 /// The request as its fields are read; `finish` makes it a request once every
@@ -77,6 +78,9 @@ pub const FIELDS: [Field; 8] = [
         required: true,
         rule: Rule::Text(|s, _, d| {
             let trimmed = s.trim();
+            if trimmed.chars().any(is_identifier_control) {
+                return Err("must not contain control characters".to_owned());
+            }
             if trimmed.chars().count() > MAX_IDENTIFIER_CHARS {
                 return Err(format!("must be at most {MAX_IDENTIFIER_CHARS} characters"));
             }
@@ -98,8 +102,7 @@ pub const FIELDS: [Field; 8] = [
         name: "redirectUrl",
         required: false,
         rule: Rule::Text(|s, _, d| {
-            check_redirect_url(s)?;
-            d.redirect_url = Some(s.to_owned());
+            d.redirect_url = Some(redirect_url(s)?.into());
             Ok(())
         }),
     },

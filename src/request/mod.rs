@@ -6,6 +6,7 @@
 
 mod fields;
 mod json;
+pub mod redirect;
 pub mod rules;
 
 use serde::Serialize;
@@ -18,6 +19,14 @@ use json::{TopLevel, json_reason, printable};
 /// The largest body accepted, in bytes after any base64 decoding.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 pub const MAX_IDENTIFIER_CHARS: usize = 256;
+
+/// What an `identifier` may not hold once trimmed: control characters (Unicode `Cc`) and
+/// the bidirectional embeddings, overrides and isolates (U+202A..=U+202E,
+/// U+2066..=U+2069), which reorder how the text around them is shown. Other format
+/// characters (ZWJ, ZWNJ, LRM/RLM, soft hyphen) occur in real names and stay.
+pub fn is_identifier_control(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
 
 /// A validated request. `Serialize` is its canonical form (idempotency fingerprints):
 /// absent optional fields are left out, so a field added later leaves the form of
@@ -151,6 +160,70 @@ mod tests {
             256
         );
         assert_eq!(errors(&body(257)), "identifier must be at most 256 characters");
+    }
+
+    #[test]
+    fn identifier_refuses_control_and_bidi_characters_once_trimmed() {
+        let body = |identifier: &str| {
+            let identifier = serde_json::to_string(identifier).unwrap();
+            format!(
+                r#"{{"project":"66df5bf5c4d855fb0bdf5da2","projectFlow":"66df5c22c4d855fb0bdf5da9","identifier":{identifier},"type":"login"}}"#
+            )
+        };
+        for bad in [
+            "a\u{0}b",
+            "a\nb",
+            "a\tb",
+            "a\u{1b}[31mb",
+            "a\u{7f}",
+            "a\u{85}b",
+            "a\u{9f}",
+            "\u{202a}a",
+            "a\u{202e}b",
+            "a\u{2066}",
+            "a\u{2069}b",
+        ] {
+            assert_eq!(
+                errors(&body(bad)),
+                "identifier must not contain control characters",
+                "{bad:?}"
+            );
+        }
+        // Surrounding white space (control characters among it) is trimmed first;
+        // other format characters stay.
+        for (sent, kept) in [
+            ("\n\t ana \r\n\u{85}", "ana"),
+            (
+                "\u{200d}\u{200c}\u{200e}\u{200f}\u{ad}\u{feff}",
+                "\u{200d}\u{200c}\u{200e}\u{200f}\u{ad}\u{feff}",
+            ),
+            ("\u{1f469}\u{200d}\u{1f4bb}", "\u{1f469}\u{200d}\u{1f4bb}"),
+            ("a\u{2029}b", "a\u{2029}b"),
+        ] {
+            assert_eq!(
+                parse(body(sent).as_bytes(), now()).unwrap().identifier,
+                kept,
+                "{sent:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn redirect_url_is_kept_in_its_whatwg_serialization() {
+        let r = parse(
+            with(r#""redirectUrl":"HTTPS://App.Example:443/done?x=\u00e9""#).as_bytes(),
+            now(),
+        )
+        .unwrap();
+        assert_eq!(r.redirect_url.as_deref(), Some("https://app.example/done?x=%C3%A9"));
+        assert_eq!(
+            errors(&with(r#""redirectUrl":"https:///evil.example""#)),
+            "redirectUrl host must be an ASCII DNS name, a dotted-quad IPv4 address or [::1]"
+        );
+        assert_eq!(
+            errors(&with(r#""redirectUrl":"https://u@a.example""#)),
+            "redirectUrl must not carry credentials"
+        );
     }
 
     fn with(extra: &str) -> String {

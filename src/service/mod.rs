@@ -1,7 +1,9 @@
 //! `create()`: idempotency → project and flow rules → build records → store → the
 //! created (or replayed) pair and its token. Knows nothing of HTTP nor of the SDK's types.
 
+mod client;
 mod records;
+mod redirects;
 pub mod rules;
 
 pub use records::RecordBuilder;
@@ -68,6 +70,7 @@ impl Service {
             project: request.project,
             flow: request.project_flow,
             kind: request.kind,
+            redirect_url: request.redirect_url.as_deref(),
         };
         let Lookup { usable, seen } = self.read(caller, asked, keyed.as_ref().map(|(id, _)| *id), now).await?;
         if let (Some((_, fingerprint)), Some(record)) = (&keyed, seen.filter(|r| r.is_live(now))) {
@@ -96,13 +99,13 @@ impl Service {
     async fn read(
         &self,
         caller: Caller,
-        asked: Asked,
+        asked: Asked<'_>,
         record: Option<RecordId<'_>>,
         now: Timestamp,
     ) -> Result<Lookup, ApiError> {
         let key = (asked.client, asked.project, asked.flow);
         let cached = self.cache.get(key, now).and_then(|found| {
-            rules::check_client(caller, found.client.as_ref()).ok()?;
+            client::check_client(caller, found.client.as_ref()).ok()?;
             rules::check(asked, Some(&found.project), Some(&found.flow)).ok()
         });
         telemetry::cache(cached.is_some());
@@ -126,7 +129,7 @@ impl Service {
             .load(asked.client, asked.project, asked.flow, record)
             .await
             .map_err(store_error)?;
-        rules::check_client(caller, client.as_ref())?;
+        client::check_client(caller, client.as_ref())?;
         let usable = rules::check(asked, project.as_ref(), flow.as_ref());
         match (project, flow) {
             (Some(project), Some(flow)) => self.cache.put(key, &Found { client, project, flow }, now),

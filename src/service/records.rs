@@ -23,7 +23,8 @@ impl RecordBuilder {
         now: Timestamp,
     ) -> (LivenessSession, BiometricValidation) {
         let seconds = u32::try_from(now.unix_seconds()).unwrap_or(u32::MAX);
-        // The session's id first: ObjectIds order by creation.
+        // The session's id first (the contract's order): ids of one second differ in
+        // their random middle bytes, so only their seconds order them.
         let session_id = self.ids.next_id(seconds);
         let validation_id = self.ids.next_id(seconds);
         let expires_at = request

@@ -1,10 +1,11 @@
 //! The client, project and flow rules. A pair that passes becomes a `Usable` pair: the
 //! types say what the rules proved, so building the records needs no further checks.
 
+use url::Origin;
+
+use super::redirects;
 use crate::error::ApiError;
-use crate::model::{
-    Caller, Client, ClientStatus, FlowStatus, FlowType, ObjectId, Project, ProjectFlow, ValidationType,
-};
+use crate::model::{FlowStatus, FlowType, ObjectId, Project, ProjectFlow, ValidationType};
 
 /// A project of the caller, with its face collection.
 #[derive(Clone, Debug, PartialEq)]
@@ -12,6 +13,8 @@ pub struct UsableProject {
     pub id: ObjectId,
     pub assigned_collection: ObjectId,
     pub collection_code: String,
+    /// The origins a `redirectUrl` must have; empty: any allowed URL.
+    pub redirect_origins: Vec<Origin>,
 }
 
 /// An active flow of that project, liveness on, of a known type that accepts the request's.
@@ -20,6 +23,7 @@ pub struct UsableFlow {
     pub id: ObjectId,
     pub kind: FlowType,
     pub requires_2fa: bool,
+    /// In its WHATWG serialization, whoever stored it.
     pub redirect_url: Option<String>,
 }
 
@@ -29,36 +33,23 @@ pub struct Usable {
     pub flow: UsableFlow,
 }
 
-/// What the rules are checked against: who asks, for which project, flow and type.
+/// What the rules are checked against: who asks, for which project, flow and type, and
+/// the request's `redirectUrl` (already checked by its field rule), if any.
 #[derive(Clone, Copy, Debug)]
-pub struct Asked {
+pub struct Asked<'a> {
     pub client: ObjectId,
     pub project: ObjectId,
     pub flow: ObjectId,
     pub kind: ValidationType,
-}
-
-/// The caller's own item (CONTRACT §2): a suspended client, or a token issued before the
-/// client's `tokensNotBefore` (or without `iat` while it is set), is refused with the
-/// same 401 as a bad token. No item: an active client with nothing revoked.
-pub fn check_client(caller: Caller, item: Option<&Client>) -> Result<(), ApiError> {
-    let Some(item) = item else { return Ok(()) };
-    let active = item.id == caller.client && item.status == ClientStatus::Active;
-    let issued_in_time = match (item.tokens_not_before, caller.issued_at) {
-        (None, _) => true,
-        (Some(not_before), Some(iat)) => iat >= not_before,
-        (Some(_), None) => false,
-    };
-    if active && issued_in_time {
-        Ok(())
-    } else {
-        Err(ApiError::InvalidToken)
-    }
+    pub redirect_url: Option<&'a str>,
 }
 
 /// Every way a project or flow can be unusable answers the same 404, so that a caller
-/// learns nothing about projects that are not its own.
-pub fn check(asked: Asked, project: Option<&Project>, flow: Option<&ProjectFlow>) -> Result<Usable, ApiError> {
+/// learns nothing about projects that are not its own. A stored `redirectOrigins` entry
+/// or flow `redirectUrl` that breaks its rule (written by something other than the
+/// admin CLI) makes the project or flow unusable, as an unknown status does. Then, for
+/// a usable pair: the type (409), then the origin of the `redirectUrl` used (409).
+pub fn check(asked: Asked<'_>, project: Option<&Project>, flow: Option<&ProjectFlow>) -> Result<Usable, ApiError> {
     let project = project
         .filter(|p| p.id == asked.project && p.client == asked.client)
         .and_then(|p| {
@@ -67,6 +58,7 @@ pub fn check(asked: Asked, project: Option<&Project>, flow: Option<&ProjectFlow>
                 id: p.id,
                 assigned_collection: p.assigned_collection?,
                 collection_code: code,
+                redirect_origins: redirects::stored_origins(&p.redirect_origins)?,
             })
         })
         .ok_or(ApiError::ProjectNotFound)?;
@@ -74,19 +66,21 @@ pub fn check(asked: Asked, project: Option<&Project>, flow: Option<&ProjectFlow>
         .filter(|f| f.id == asked.flow && f.project == project.id)
         .filter(|f| f.status == FlowStatus::Active && f.face_liveness && f.kind != FlowType::Unknown)
         .ok_or(ApiError::ProjectNotFound)?;
+    let flow_url = redirects::stored_url(flow.redirect_url.as_deref()).map_err(|_| ApiError::ProjectNotFound)?;
     if !flow.kind.accepts(asked.kind) {
         return Err(ApiError::TypeMismatch {
             requested: asked.kind,
             flow: flow.kind,
         });
     }
+    redirects::check_origin(&project.redirect_origins, asked.redirect_url, flow_url.as_ref())?;
     Ok(Usable {
         project,
         flow: UsableFlow {
             id: flow.id,
             kind: flow.kind,
             requires_2fa: flow.requires_2fa,
-            redirect_url: flow.redirect_url.clone(),
+            redirect_url: flow_url.map(String::from),
         },
     })
 }
@@ -102,12 +96,13 @@ mod tests {
     const PROJECT: &str = "66df5bf5c4d855fb0bdf5da2";
     const FLOW: &str = "66df5c22c4d855fb0bdf5da9";
 
-    fn asked(kind: ValidationType) -> Asked {
+    fn asked(kind: ValidationType) -> Asked<'static> {
         Asked {
             client: id(CLIENT),
             project: id(PROJECT),
             flow: id(FLOW),
             kind,
+            redirect_url: None,
         }
     }
     fn project() -> Project {
@@ -117,6 +112,7 @@ mod tests {
             name: "p".into(),
             assigned_collection: Some(id("66df5bf5c4d855fb0bdf5da4")),
             collection_code: Some("code".into()),
+            redirect_origins: vec![],
         }
     }
     fn flow() -> ProjectFlow {
@@ -129,46 +125,6 @@ mod tests {
             requires_2fa: false,
             redirect_url: None,
         }
-    }
-
-    #[test]
-    fn client_rules() {
-        let caller = Caller {
-            client: id(CLIENT),
-            issued_at: Some(1_000),
-        };
-        let item = |status, tokens_not_before| Client {
-            id: id(CLIENT),
-            status,
-            tokens_not_before,
-        };
-        assert_eq!(check_client(caller, None), Ok(()));
-        assert_eq!(check_client(caller, Some(&item(ClientStatus::Active, None))), Ok(()));
-        assert_eq!(
-            check_client(caller, Some(&item(ClientStatus::Active, Some(1_000)))),
-            Ok(())
-        );
-        let refused = Err(ApiError::InvalidToken);
-        for bad in [
-            item(ClientStatus::Suspended, None),
-            item(ClientStatus::Unknown, None),
-            item(ClientStatus::Active, Some(1_001)),
-            Client {
-                id: id("613375a1eab2fe08527f81e3"),
-                ..item(ClientStatus::Active, None)
-            },
-        ] {
-            assert_eq!(check_client(caller, Some(&bad)), refused, "{bad:?}");
-        }
-        let no_iat = Caller {
-            issued_at: None,
-            ..caller
-        };
-        assert_eq!(
-            check_client(no_iat, Some(&item(ClientStatus::Active, Some(1)))),
-            refused
-        );
-        assert_eq!(check_client(no_iat, Some(&item(ClientStatus::Active, None))), Ok(()));
     }
 
     #[test]
@@ -232,5 +188,65 @@ mod tests {
                 flow: FlowType::Login
             })
         );
+    }
+
+    fn flow_to(url: &str) -> ProjectFlow {
+        ProjectFlow {
+            redirect_url: Some(url.into()),
+            ..flow()
+        }
+    }
+
+    #[test]
+    fn redirect_settings_come_after_ownership_and_type() {
+        let limited = Project {
+            redirect_origins: vec!["https://app.example".into()],
+            ..project()
+        };
+        let login = asked(ValidationType::Login);
+        let sent = |url| Asked {
+            redirect_url: Some(url),
+            ..login
+        };
+        let denied = Err(ApiError::RedirectOriginNotAllowed);
+        assert_eq!(
+            check(sent("https://evil.example/"), Some(&limited), Some(&flow())),
+            denied
+        );
+        let from_flow = check(login, Some(&limited), Some(&flow_to("https://evil.example/")));
+        assert_eq!(from_flow, denied);
+        let usable = check(sent("HTTPS://App.Example:443/x"), Some(&limited), Some(&flow())).unwrap();
+        assert_eq!(usable.project.redirect_origins.len(), 1);
+        // The flow's URL is answered in its serialization, whoever stored it.
+        let usable = check(login, Some(&project()), Some(&flow_to("HTTPS://Flow.Example:443"))).unwrap();
+        assert_eq!(usable.flow.redirect_url.as_deref(), Some("https://flow.example/"));
+        // A non-owner learns nothing of the origins; the owner hears of the type first.
+        let evil = Asked {
+            kind: ValidationType::Onboarding,
+            ..sent("https://evil.example/")
+        };
+        let other_client = Asked {
+            client: id("613375a1eab2fe08527f81e3"),
+            ..evil
+        };
+        let not_found = Err(ApiError::ProjectNotFound);
+        assert_eq!(check(other_client, Some(&limited), Some(&flow())), not_found);
+        let type_first = check(evil, Some(&limited), Some(&flow()));
+        assert!(
+            matches!(type_first, Err(ApiError::TypeMismatch { .. })),
+            "{type_first:?}"
+        );
+        // A stored URL or origin that breaks its rule makes the flow or project unusable.
+        for url in ["http://evil.example/", "https:///evil.example"] {
+            assert_eq!(
+                check(sent("https://app.example/"), Some(&limited), Some(&flow_to(url))),
+                not_found
+            );
+        }
+        let broken = Project {
+            redirect_origins: vec!["https://app.example/path".into()],
+            ..project()
+        };
+        assert_eq!(check(login, Some(&broken), Some(&flow())), not_found);
     }
 }

@@ -421,6 +421,7 @@ pub fn project_of(project: &str, client: &str) -> Project {
         name: "Demo project".into(),
         assigned_collection: Some(id(COLLECTION)),
         collection_code: Some(COLLECTION_CODE.into()),
+        redirect_origins: vec![],
     }
 }
 
