@@ -190,3 +190,178 @@ fn bad_configuration_stops_the_function_at_start_up_with_one_line_naming_the_var
         }
     }
 }
+
+/// The admin binary with nothing of the caller's environment but `vars`: no AWS_*
+/// variables, and a HOME without ~/.aws, as on a fresh machine.
+fn bare_admin(vars: &[(&str, &str)], args: &[&str]) -> Output {
+    let home = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("bare-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_admin"));
+    cmd.env_clear().env("HOME", &home).args(args);
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run admin")
+}
+
+fn stderr(o: &Output) -> String {
+    assert!(
+        !o.status.success(),
+        "admin succeeded: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn admin_needs_only_the_endpoint_for_a_local_server() {
+    let table = format!("bv-cli-bare-{}", std::process::id());
+    let moto = moto_endpoint();
+    stdout(&bare_admin(
+        &[],
+        &["--endpoint", moto, "--table", &table, "create-table"],
+    ));
+    // AWS_ENDPOINT_URL, and the handler's DYNAMODB_ENDPOINT, say the same.
+    let project = stdout(&bare_admin(
+        &[("AWS_ENDPOINT_URL", moto), ("TABLE_NAME", &table)],
+        &["put-project", "--client-id", CLIENT],
+    ));
+    let flow = stdout(&bare_admin(
+        &[("DYNAMODB_ENDPOINT", moto), ("TABLE_NAME", &table)],
+        &["put-flow", "--project-id", &project, "--type", "login"],
+    ));
+    // Written where the function (us-east-1, as in local.env) reads them.
+    let store = Store::new(store::local_client(moto), table);
+    let loaded = store
+        .load(
+            ObjectId::parse(&project).unwrap(),
+            ObjectId::parse(&flow).unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(loaded.project.expect("project stored").client.to_string(), CLIENT);
+    assert!(loaded.flow.is_some(), "flow stored");
+}
+
+#[test]
+fn admin_names_the_setting_that_is_missing() {
+    let moto = moto_endpoint();
+    let no_table = stderr(&bare_admin(&[], &["--endpoint", moto, "create-table"]));
+    assert!(no_table.contains("--table or TABLE_NAME is required"), "{no_table}");
+
+    let no_secret = stderr(&bare_admin(&[], &["mint-token", "--client-id", CLIENT]));
+    assert!(
+        no_secret.contains("--secret or CLIENT_TOKEN_SECRET is required"),
+        "{no_secret}"
+    );
+
+    let bad_endpoint = stderr(&bare_admin(
+        &[("AWS_ENDPOINT_URL", "127.0.0.1:5005")],
+        &["--table", "t", "create-table"],
+    ));
+    assert!(
+        bad_endpoint.contains("AWS_ENDPOINT_URL must be an http(s) URL"),
+        "{bad_endpoint}"
+    );
+
+    // AWS (no endpoint): the region, then the credentials, named before any call.
+    let no_region = stderr(&bare_admin(&[], &["--table", "t", "create-table"]));
+    assert!(no_region.contains("no AWS region: set AWS_REGION"), "{no_region}");
+    assert!(no_region.contains("--endpoint"), "points at the local way: {no_region}");
+    let aws = [("AWS_REGION", "us-east-1"), ("AWS_EC2_METADATA_DISABLED", "true")];
+    let no_credentials = stderr(&bare_admin(&aws, &["--table", "t", "create-table"]));
+    assert!(
+        no_credentials.contains("no AWS credentials: set AWS_PROFILE")
+            && no_credentials.contains("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"),
+        "{no_credentials}"
+    );
+    for opaque in ["dispatch failure", "FailedToLoadToken", "MissingSigningRegion"] {
+        assert!(!no_credentials.contains(opaque), "{no_credentials}");
+    }
+
+    // Dummy credentials are for a local endpoint only, never for AWS's.
+    let remote = stderr(&bare_admin(
+        &aws,
+        &[
+            "--endpoint",
+            "https://dynamodb.us-east-1.amazonaws.com",
+            "--table",
+            "t",
+            "create-table",
+        ],
+    ));
+    assert!(remote.contains("no AWS credentials"), "{remote}");
+    assert!(remote.contains("only for a local endpoint"), "{remote}");
+}
+
+#[test]
+fn the_port_check_refuses_a_held_port_and_names_its_holder() {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/check_ports.sh");
+    let check = |args: &[&str]| {
+        Command::new("bash")
+            .arg(&script)
+            .args(args)
+            .output()
+            .expect("run check_ports.sh")
+    };
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = held.local_addr().unwrap().port();
+    let free = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+
+    let out = check(&["--as", "run", &format!("PORT={port}"), &format!("MOTO_PORT={free}")]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "one line, for the held port only: {text}");
+    assert!(
+        lines[0].starts_with(&format!("run: port {port} (PORT) is already in use by ")),
+        "{text}"
+    );
+    let can_name = ["ss", "lsof", "fuser"].iter().any(|tool| {
+        Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if can_name {
+        assert!(
+            lines[0].contains(&format!("(pid {})", std::process::id())),
+            "names this test: {text}"
+        );
+    }
+
+    let out = check(&[&format!("MOTO_PORT={free}")]);
+    assert!(out.status.success() && out.stderr.is_empty(), "{out:?}");
+    drop(held);
+    let out = check(&[&format!("PORT={port}")]);
+    assert!(out.status.success(), "released: {out:?}");
+}
+
+#[test]
+fn a_test_without_moto_fails_with_the_hint_and_no_backtrace() {
+    // This test binary again, one moto test only, with a Python that does not exist and
+    // backtraces on, as on a machine that sets RUST_BACKTRACE=1 for everything.
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["admin_names_the_setting_that_is_missing", "--exact", "--test-threads=1"])
+        .env("MOTO_PYTHON", "/nonexistent/python")
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("run the test binary");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "it must fail, not skip: {text}");
+    assert!(text.contains("1 failed"), "{text}");
+    assert!(
+        text.contains("/nonexistent/python not found. moto is not installed. Run `make test`"),
+        "{text}"
+    );
+    assert!(!text.contains("stack backtrace"), "{text}");
+    assert!(text.lines().count() < 20, "a few lines, not pages: {text}");
+}
