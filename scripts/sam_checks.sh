@@ -1,19 +1,18 @@
 #!/usr/bin/env bash
-# The deployment checks that need no AWS account: cfn-lint, sam validate --lint, an
-# offline `sam build`, and that the artifact is an aarch64 `bootstrap` ELF.
+# `make sam-checks`: the deployment checks that need no AWS account: cfn-lint, sam
+# validate --lint, an offline `sam build` (scripts/sam_build.sh), and that the artifact
+# is an aarch64 `bootstrap` ELF. CI runs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WITH_CI_TOOLS=1 scripts/bootstrap.sh
-# cargo-lambda (and its zig) must come first on PATH for SAM's rust-cargolambda builder.
 export PATH="$PWD/.venv/bin:$PATH" SAM_CLI_TELEMETRY=0 AWS_REGION=${AWS_REGION:-us-east-1}
-rustup target add aarch64-unknown-linux-gnu >/dev/null
 
 echo "== cfn-lint template.yaml"
 cfn-lint template.yaml
 echo "== sam validate --lint"
 sam validate --lint --region "$AWS_REGION"
 echo "== sam build"
-sam build
+scripts/sam_build.sh
 artifact=.aws-sam/build/CreateBiometricValidationFunction/bootstrap
 python3 - "$artifact" <<'PY'
 import struct, sys
