@@ -7,6 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -gt 0 ] || set -- --help
+# Only local.env's settings: none of the caller's AWS ones reach moto (a session token)
+# or redirect the admin CLI (AWS_ENDPOINT_URL comes before DYNAMODB_ENDPOINT).
+unset AWS_PROFILE AWS_SESSION_TOKEN AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_DYNAMODB
 set -a
 # shellcheck source=../local.env
 . ./local.env

@@ -24,7 +24,8 @@ args=()
 packages=()
 for list in "${todo[@]}"; do
   args+=(-r "scripts/$list.txt")
-  packages+=($(grep -v '^\s*#' "scripts/$list.txt" | sed 's/[=<>!~ ].*//'))
+  read -ra names <<<"$(grep -v '^\s*#' "scripts/$list.txt" | sed 's/[=<>!~ ].*//' | paste -sd ' ' -)"
+  packages+=("${names[@]}")
 done
 case " ${todo[*]} " in
   *" requirements "*" requirements-ci "*) about="about 1.5 min" ;;

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts/run.sh and scripts/schemathesis.sh: checks the ports, starts moto,
 # creates the table with the demo client (one project, two flows), mints a demo token
 # into $TOKEN; `start_watch` then serves the function with `cargo lambda watch` and
@@ -28,6 +29,9 @@ export PATH="$PWD/.venv/bin:$PATH"
 
 # The function's environment, which the admin CLI below reads too (TABLE_NAME,
 # CLIENT_TOKEN_SECRET, dummy AWS credentials and region).
+# Only local.env's settings: none of the caller's AWS ones reach moto (a session token)
+# or redirect the admin CLI (AWS_ENDPOINT_URL comes before DYNAMODB_ENDPOINT).
+unset AWS_PROFILE AWS_SESSION_TOKEN AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_DYNAMODB
 set -a
 # shellcheck source=../local.env
 . ./local.env
@@ -75,7 +79,8 @@ pids+=($!)
 started+=("moto (pid $!)")
 for _ in $(seq 100); do grep -q '^PORT ' "$moto_log" && break; sleep 0.1; done
 grep -q '^PORT ' "$moto_log" || { cat "$moto_log" >&2; say "moto did not start" >&2; exit 1; }
-export DYNAMODB_ENDPOINT="http://127.0.0.1:$(awk '/^PORT /{print $2}' "$moto_log")"
+moto_port=$(awk '/^PORT /{print $2}' "$moto_log")
+export DYNAMODB_ENDPOINT="http://127.0.0.1:$moto_port"
 say "moto (DynamoDB) on $DYNAMODB_ENDPOINT (its request log: $moto_log)"
 
 admin=target/debug/admin
