@@ -70,7 +70,7 @@ trap 'interrupted=SIGTERM; exit 143' TERM
 # The first time this compiles the dependencies (shared with the tests through sccache,
 # if set up, but built with other features); afterwards it takes seconds. The function
 # is built here, not by `cargo lambda watch`, so that it is ready when the curl is shown.
-say "building the function and the admin CLI (cargo build; the first time about 3 min on 2 cores, then seconds)"
+say "building the function and the admin CLI (cargo build: the first time 3 to 10 min on 2 cores, then seconds)"
 cargo build --bin biometric-validations --bin admin
 
 moto_log=$(mktemp)

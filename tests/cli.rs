@@ -265,8 +265,10 @@ fn admin_names_the_setting_that_is_missing() {
         "{bad_endpoint}"
     );
 
-    // AWS (no endpoint): the region, then the credentials, named before any call.
-    let no_region = stderr(&bare_admin(&[], &["--table", "t", "create-table"]));
+    // AWS (no endpoint): the region, then the credentials, named before any call. No
+    // IMDS: on a cloud machine it would answer with a region and credentials.
+    let no_imds = [("AWS_EC2_METADATA_DISABLED", "true")];
+    let no_region = stderr(&bare_admin(&no_imds, &["--table", "t", "create-table"]));
     assert!(no_region.contains("no AWS region: set AWS_REGION"), "{no_region}");
     assert!(no_region.contains("--endpoint"), "points at the local way: {no_region}");
     let aws = [("AWS_REGION", "us-east-1"), ("AWS_EC2_METADATA_DISABLED", "true")];
