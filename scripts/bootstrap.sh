@@ -28,9 +28,8 @@ for list in "${todo[@]}"; do
   packages+=("${names[@]}")
 done
 case " ${todo[*]} " in
-  *" requirements "*" requirements-ci "*) about="about 1.5 min" ;;
-  *" requirements-ci "*) about="about 1 min" ;;
-  *) about="about 40 s" ;;
+  *" requirements "*" requirements-ci "*) about="1 to 2 min" ;;
+  *) about="about 1 min" ;;
 esac
 echo "bootstrap: installing ${packages[*]} into .venv with pip, from PyPI ($about the first time)"
 start=$SECONDS
