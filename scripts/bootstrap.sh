@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Creates the project-local virtualenv (.venv) with the Python tools the scripts use.
-# Safe to run again: it only reinstalls when scripts/requirements*.txt changed.
+# Creates the project-local virtualenv (.venv) with the Python tools the scripts use
+# (scripts/requirements.txt; with WITH_CI_TOOLS=1 also scripts/requirements-ci.txt).
+# Safe to run again: it installs a list only when it changed, and is silent otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,17 +9,35 @@ PYTHON=${PYTHON:-python3}
 command -v "$PYTHON" >/dev/null || { echo "bootstrap: $PYTHON not found; install Python 3.9+ first" >&2; exit 1; }
 command -v cargo >/dev/null || { echo "bootstrap: cargo not found; install Rust with rustup first" >&2; exit 1; }
 
-reqs=(scripts/requirements.txt)
-[ "${WITH_CI_TOOLS:-0}" = 1 ] && reqs+=(scripts/requirements-ci.txt)
-stamp=.venv/.installed-$(cat "${reqs[@]}" | sha256sum | cut -c1-16)
+lists=(requirements)
+[ "${WITH_CI_TOOLS:-0}" = 1 ] && lists+=(requirements-ci)
 
-if [ ! -f "$stamp" ]; then
-  [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  args=()
-  for r in "${reqs[@]}"; do args+=(-r "$r"); done
-  .venv/bin/python -m pip install --quiet "${args[@]}"
-  rm -f .venv/.installed-*
-  touch "$stamp"
-  echo "bootstrap: .venv ready"
-fi
+# One stamp per list, named after its content: .venv/.installed-<list>-<hash>.
+stamp() { echo ".venv/.installed-$1-$(sha256sum <"scripts/$1.txt" | cut -c1-16)"; }
+todo=()
+for list in "${lists[@]}"; do
+  [ -f "$(stamp "$list")" ] || todo+=("$list")
+done
+[ ${#todo[@]} -gt 0 ] || exit 0
+
+args=()
+packages=()
+for list in "${todo[@]}"; do
+  args+=(-r "scripts/$list.txt")
+  read -ra names <<<"$(grep -v '^\s*#' "scripts/$list.txt" | sed 's/[=<>!~ ].*//' | paste -sd ' ' -)"
+  packages+=("${names[@]}")
+done
+case " ${todo[*]} " in
+  *" requirements "*" requirements-ci "*) about="1 to 2 min" ;;
+  *) about="about 1 min" ;;
+esac
+echo "bootstrap: installing ${packages[*]} into .venv with pip, from PyPI ($about the first time)"
+start=$SECONDS
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet "${args[@]}"
+for list in "${todo[@]}"; do
+  rm -f .venv/.installed-"$list"-*
+  touch "$(stamp "$list")"
+done
+echo "bootstrap: .venv ready ($((SECONDS - start)) s)"

@@ -86,3 +86,40 @@ fn describe<E: ProvideErrorMetadata>(e: &SdkError<E>) -> String {
         _ => "request not sent".to_owned(),
     }
 }
+
+/// The length of a generated key: 64 characters of [A-Za-z0-9], about 381 bits (what the
+/// template's `GenerateSecretString` makes too).
+pub const KEY_CHARS: usize = 64;
+
+/// A fresh key from `rand`'s thread-local CSPRNG (ChaCha12, seeded from the OS).
+pub fn new_key_material() -> SecretString {
+    use rand::distr::{Alphanumeric, SampleString};
+    SecretString::from(Alphanumeric.sample_string(&mut rand::rng(), KEY_CHARS))
+}
+
+/// Rotates a key: `material` becomes `AWSCURRENT`, the old current `AWSPREVIOUS`
+/// (`put-secret-value`). Returns the new version's id (the `kid` of what it signs).
+pub async fn rotate(client: &Client, secret_id: &str, material: &SecretString) -> Result<String, String> {
+    use secrecy::ExposeSecret;
+    let out = client
+        .put_secret_value()
+        .secret_id(secret_id)
+        .secret_string(material.expose_secret())
+        .send()
+        .await
+        .map_err(|e| describe(&e))?;
+    out.version_id.ok_or_else(|| "no version id in the answer".to_owned())
+}
+
+/// Creates a secret holding `material`; returns its ARN.
+pub async fn create(client: &Client, name: &str, material: &SecretString) -> Result<String, String> {
+    use secrecy::ExposeSecret;
+    let out = client
+        .create_secret()
+        .name(name)
+        .secret_string(material.expose_secret())
+        .send()
+        .await
+        .map_err(|e| describe(&e))?;
+    out.arn.ok_or_else(|| "no ARN in the answer".to_owned())
+}

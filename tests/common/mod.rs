@@ -71,13 +71,25 @@ pub fn python() -> PathBuf {
 const INSTALL_HINT: &str = "moto is not installed. Run `make test` (it creates .venv with moto[server]), \
      or `python3 -m venv .venv && .venv/bin/pip install 'moto[server]'`, or set MOTO_PYTHON to a Python that has moto.";
 
+/// Fails the calling test with `message` and the install hint, and nothing else: a
+/// panic would add a backtrace under RUST_BACKTRACE=1 (pages of it, once per test that
+/// needs moto) and bury the one line that says what to do. The message goes to the
+/// test's output, which the harness shows with the failure; the test still fails.
+fn no_moto(message: String) -> ! {
+    let message = format!("{message}. {INSTALL_HINT}");
+    eprintln!("{message}");
+    std::panic::resume_unwind(Box::new(message))
+}
+
 /// The endpoint of this test binary's moto server, started on first use.
 pub fn moto_endpoint() -> &'static str {
     static MOTO: OnceLock<Moto> = OnceLock::new();
     &MOTO
         .get_or_init(|| {
             let python = python();
-            assert!(python.exists(), "{} not found. {INSTALL_HINT}", python.display());
+            if !python.exists() {
+                no_moto(format!("{} not found", python.display()));
+            }
             let mut child = Command::new(&python)
                 .arg(repo().join("scripts/moto_server.py"))
                 .arg("--exit-on-stdin-eof")
@@ -85,15 +97,26 @@ pub fn moto_endpoint() -> &'static str {
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null())
                 .spawn()
-                .unwrap_or_else(|e| panic!("cannot start {}: {e}. {INSTALL_HINT}", python.display()));
+                .unwrap_or_else(|e| no_moto(format!("cannot start {}: {e}", python.display())));
             let mut line = String::new();
             BufReader::new(child.stdout.take().expect("stdout"))
                 .read_line(&mut line)
-                .expect("read moto's port");
-            let port = line
-                .strip_prefix("PORT ")
-                .map(str::trim)
-                .unwrap_or_else(|| panic!("moto did not start (said {line:?}). {INSTALL_HINT}"));
+                .unwrap_or_else(|e| no_moto(format!("cannot read moto's port: {e}")));
+            let Some(port) = line.strip_prefix("PORT ").map(str::trim) else {
+                // Its stderr stays closed (moto logs every request there); ask Python why.
+                let why = Command::new(&python)
+                    .args(["-c", "import moto.server, werkzeug"])
+                    .output()
+                    .map(|o| {
+                        String::from_utf8_lossy(&o.stderr)
+                            .lines()
+                            .last()
+                            .unwrap_or("")
+                            .to_owned()
+                    })
+                    .unwrap_or_default();
+                no_moto(format!("moto did not start with {} ({why})", python.display()));
+            };
             Moto {
                 endpoint: format!("http://127.0.0.1:{port}"),
                 _stdin: child.stdin.take().expect("stdin"),

@@ -1,0 +1,202 @@
+//! Administration of biometric-validations: the table (create it, put projects, flows and
+//! clients, suspend or revoke a client), and the keys (mint client tokens, rotate a key).
+//! Works against a local endpoint (`--endpoint`, moto serves both services) or real AWS.
+
+use std::process::ExitCode;
+
+mod aws;
+mod cli;
+mod keys;
+
+use aws_sdk_dynamodb::Client as DynamoDb;
+use biometric_validations::model::{
+    Client, ClientStatus, Clock, FlowStatus, FlowType, IdSource, ObjectId, Project, ProjectFlow, RandomIds, SystemClock,
+};
+use biometric_validations::request::redirect::{redirect_origin, redirect_url};
+use biometric_validations::store::{Admin, StoreError};
+use clap::Parser;
+use cli::{Cli, ClientState, Command, Kind, Status};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(out) => {
+            println!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn id_arg(name: &str, value: &str) -> Result<ObjectId, String> {
+    ObjectId::parse(value).ok_or_else(|| format!("--{name} must be 24 hex characters (an ObjectId), got {value:?}"))
+}
+
+/// A `--redirect-origin`: checked by the project rule, stored in its serialization.
+fn origin_arg(value: &str) -> Result<String, String> {
+    redirect_origin(value)
+        .map(|o| o.ascii_serialization())
+        .map_err(|why| format!("--redirect-origin {value:?} {why}"))
+}
+
+/// A `--redirect-url`: checked by the request's rule, stored as the handler would answer it.
+fn redirect_url_arg(value: &str) -> Result<String, String> {
+    redirect_url(value)
+        .map(String::from)
+        .map_err(|why| format!("--redirect-url {value:?} {why}"))
+}
+
+fn new_or(name: &str, value: Option<&str>, ids: &RandomIds) -> Result<ObjectId, String> {
+    match value {
+        Some(v) => id_arg(name, v),
+        None => Ok(ids.next_id(u32::try_from(SystemClock.now().unix_seconds()).unwrap_or(u32::MAX))),
+    }
+}
+
+async fn run(cli: Cli) -> Result<String, String> {
+    let ids = RandomIds::new();
+    let endpoint = aws::endpoint(cli.endpoint.as_deref(), aws::DYNAMODB_ENDPOINT_VARS)?;
+    let store = || async {
+        let table = cli.table.clone().filter(|t| !t.trim().is_empty()).ok_or(
+            "--table or TABLE_NAME is required (the DynamoDB table; `make run` uses biometric-validations-local)",
+        )?;
+        Ok::<_, String>(Admin::new(
+            DynamoDb::new(&aws::sdk_config(endpoint.as_ref()).await?),
+            table,
+        ))
+    };
+    // A store error, with a hint when a local server does not answer.
+    let failed = |e: StoreError| match (&e, &endpoint) {
+        (StoreError::Unavailable(_), Some(ep)) if ep.local => {
+            format!(
+                "nothing answered at {} ({}): is `make run` (or moto) running?\n{e}",
+                ep.url, ep.from
+            )
+        }
+        _ => e.to_string(),
+    };
+    match &cli.command {
+        Command::CreateTable => {
+            let store = store().await?;
+            store.create_table().await.map_err(failed)?;
+            Ok(format!("table {} is ready (TTL on `ttl`)", store.table()))
+        }
+        Command::PutProject {
+            client_id,
+            id,
+            name,
+            assigned_collection,
+            collection_code,
+            redirect_origins,
+        } => {
+            let mut origins: Vec<String> = Vec::new();
+            for origin in redirect_origins.iter().map(|o| origin_arg(o)) {
+                let origin = origin?;
+                if !origins.contains(&origin) {
+                    origins.push(origin);
+                }
+            }
+            let project = Project {
+                id: new_or("id", id.as_deref(), &ids)?,
+                client: id_arg("client-id", client_id)?,
+                name: name.clone(),
+                assigned_collection: Some(new_or("assigned-collection", assigned_collection.as_deref(), &ids)?),
+                collection_code: Some(
+                    collection_code
+                        .clone()
+                        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+                ),
+                redirect_origins: origins,
+            };
+            store().await?.put_project(&project).await.map_err(failed)?;
+            Ok(project.id.to_string())
+        }
+        Command::PutFlow {
+            project_id,
+            id,
+            kind,
+            status,
+            face_liveness,
+            requires_2fa,
+            redirect_url,
+        } => {
+            let project = id_arg("project-id", project_id)?;
+            let store = store().await?;
+            if store.project(project).await.map_err(failed)?.is_none() {
+                return Err(format!("project {project} does not exist in table {}", store.table()));
+            }
+            let flow = ProjectFlow {
+                id: new_or("id", id.as_deref(), &ids)?,
+                project,
+                kind: match kind {
+                    Kind::Login => FlowType::Login,
+                    Kind::Onboarding => FlowType::Onboarding,
+                },
+                status: match status {
+                    Status::Draft => FlowStatus::Draft,
+                    Status::Active => FlowStatus::Active,
+                    Status::Paused => FlowStatus::Paused,
+                },
+                face_liveness: *face_liveness,
+                requires_2fa: *requires_2fa,
+                redirect_url: redirect_url.as_deref().map(redirect_url_arg).transpose()?,
+            };
+            store.put_flow(&flow).await.map_err(failed)?;
+            Ok(flow.id.to_string())
+        }
+        Command::MintToken {
+            client_id,
+            ttl_seconds,
+            secret_id,
+            secret,
+            issuer,
+            audience,
+        } => {
+            let client = id_arg("client-id", client_id)?;
+            let key = keys::signing_key(cli.endpoint.as_deref(), secret_id.as_deref(), secret.as_deref()).await?;
+            let now = SystemClock.now().unix_seconds();
+            keys::mint(client, &key, *ttl_seconds, issuer.as_deref(), audience.as_deref(), now)
+        }
+        Command::RotateKey { secret_id } => keys::rotate(cli.endpoint.as_deref(), secret_id).await,
+        Command::CreateKey { name, value_from_env } => {
+            keys::create(cli.endpoint.as_deref(), name, value_from_env.as_deref()).await
+        }
+        Command::PutClient { client_id, status } => {
+            let item = Client {
+                id: id_arg("client-id", client_id)?,
+                status: match status {
+                    ClientState::Active => ClientStatus::Active,
+                    ClientState::Suspended => ClientStatus::Suspended,
+                },
+                tokens_not_before: None,
+            };
+            store().await?.put_client(&item).await.map_err(failed)?;
+            Ok(format!(
+                "client {} is {}",
+                item.id,
+                if item.status == ClientStatus::Active {
+                    "active"
+                } else {
+                    "suspended"
+                }
+            ))
+        }
+        Command::SuspendClient { client_id } => {
+            let id = id_arg("client-id", client_id)?;
+            store().await?.suspend_client(id).await.map_err(failed)?;
+            Ok(format!("client {id} is suspended: every token of it is refused"))
+        }
+        Command::RevokeClientTokens { client_id } => {
+            let id = id_arg("client-id", client_id)?;
+            let now = SystemClock.now().unix_seconds();
+            store().await?.revoke_client_tokens(id, now).await.map_err(failed)?;
+            Ok(format!(
+                "client {id}: tokens issued before {now} (epoch seconds) are refused"
+            ))
+        }
+    }
+}
