@@ -9,20 +9,6 @@ use biometric_validations::model::{FlowStatus, FlowType, ObjectId};
 use biometric_validations::store::{Admin, Store};
 use common::*;
 
-fn admin(table: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_admin"))
-        .args(args)
-        .env("TABLE_NAME", table)
-        .env("DYNAMODB_ENDPOINT", moto_endpoint())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("CLIENT_TOKEN_SECRET", CLIENT_SECRET)
-        .output()
-        .expect("run admin")
-}
-
 fn stdout(o: &Output) -> String {
     assert!(
         o.status.success(),

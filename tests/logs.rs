@@ -2,29 +2,15 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use biometric_validations::model::{Clock, RandomIds};
 use common::*;
 use serde_json::{Value, json};
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn logs_are_one_json_line_per_request_and_hold_no_secret() {
-    let capture = Capture::default();
+    let capture = LogCapture::default();
     let writer = capture.clone();
     // As in Lambda with AWS_LAMBDA_LOG_FORMAT=JSON and AWS_LAMBDA_LOG_LEVEL=TRACE: the
     // most the function can be asked to log, through the function's own filter.

@@ -6,8 +6,7 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use biometric_validations::model::{Clock, RandomIds, SystemClock};
 use common::emf::{self, Metric};
@@ -15,20 +14,7 @@ use common::*;
 use lambda_http::RequestExt;
 use serde_json::{Value, json};
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Capture {
+impl LogCapture {
     /// The request lines logged since the last call.
     fn request_lines(&self) -> Vec<Value> {
         let bytes = std::mem::take(&mut *self.0.lock().unwrap());
@@ -44,11 +30,11 @@ impl Capture {
 /// One test at a time: they read the one log of this test binary.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn capture() -> Capture {
-    static CAPTURE: std::sync::OnceLock<Capture> = std::sync::OnceLock::new();
+fn capture() -> LogCapture {
+    static CAPTURE: std::sync::OnceLock<LogCapture> = std::sync::OnceLock::new();
     CAPTURE
         .get_or_init(|| {
-            let capture = Capture::default();
+            let capture = LogCapture::default();
             let writer = capture.clone();
             use tracing_subscriber::prelude::*;
             tracing_subscriber::registry()

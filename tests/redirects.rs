@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::process::{Command, Output};
-
 use biometric_validations::model::{FlowStatus, FlowType, Project, ProjectFlow};
 use biometric_validations::store::Store;
 use common::*;
@@ -188,19 +186,6 @@ async fn an_added_origin_is_accepted_at_once() {
     refused(&env, post(&other, &[]), 409, "InvalidArgument", DENIED).await;
     allow_origins(&env, &["https://app.example", "https://other.example"]).await;
     assert_eq!(accepted(&env, &other).await, both("https://other.example/cb"));
-}
-
-fn admin(table: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_admin"))
-        .args(args)
-        .env("TABLE_NAME", table)
-        .env("DYNAMODB_ENDPOINT", moto_endpoint())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .expect("run admin")
 }
 
 fn refused_by_admin(table: &str, args: &[&str], says: &str) {

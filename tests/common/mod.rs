@@ -587,3 +587,33 @@ impl IdSource for ScriptedIds {
 pub fn ts(s: &str) -> Timestamp {
     Timestamp::parse(s).expect("timestamp")
 }
+
+/// The admin CLI on `table` against this binary's moto, with dummy credentials and the
+/// documented local client key.
+pub fn admin(table: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_admin"))
+        .args(args)
+        .env("TABLE_NAME", table)
+        .env("DYNAMODB_ENDPOINT", moto_endpoint())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("CLIENT_TOKEN_SECRET", CLIENT_SECRET)
+        .output()
+        .expect("run admin")
+}
+
+/// What the function logs, captured: a writer for `logging::json_layer`.
+#[derive(Clone, Default)]
+pub struct LogCapture(pub Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
