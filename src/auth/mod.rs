@@ -67,11 +67,6 @@ impl Authenticator {
         Ok(Self::new(ring, ClientTokenRules::default()))
     }
 
-    /// The key ring (start-up checks compare it with the session key's).
-    pub fn keys(&self) -> &Keyring<ClientKeys> {
-        &self.keys
-    }
-
     /// Authenticates the values of every `Authorization` header the request carried.
     pub async fn authenticate<'a>(
         &self,

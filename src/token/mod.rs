@@ -64,11 +64,6 @@ impl SessionSigner {
         Self { keys, issuer }
     }
 
-    /// The key ring (start-up checks compare it with the client key's).
-    pub fn keys(&self) -> &Keyring<SessionKeys> {
-        &self.keys
-    }
-
     /// The same session always signs to the same token with the same key version.
     pub async fn sign(&self, session: &LivenessSession, validation: &BiometricValidation) -> Result<String, String> {
         let keys = self.keys.fresh().await;
