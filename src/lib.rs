@@ -16,6 +16,7 @@ pub mod request;
 pub mod service;
 pub mod store;
 pub mod token;
+pub mod warmup;
 
 pub use config::Config;
 pub use error::ApiError;

@@ -20,6 +20,8 @@ async fn main() -> Result<(), lambda_http::Error> {
         }
     };
     let client = store::lambda_client(&config.region, config.dynamodb_endpoint.as_deref());
+    // The DynamoDB connection (TCP + TLS) during init, at most 1 s; a failure is only logged.
+    biometric_validations::warmup::connect(&client, &config.table_name).await;
     let app = Arc::new(App::new(&config, client));
     lambda_http::run(service_fn(move |req: Request| {
         let app = Arc::clone(&app);
