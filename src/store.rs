@@ -130,10 +130,28 @@ pub fn timeout_config() -> TimeoutConfig {
 /// region in `AWS_REGION`, so the default chain (profile files, SSO, IMDS, STS) would
 /// only cost start-up time and binary size. `endpoint` points it at a local server.
 pub fn lambda_client(region: &str, endpoint: Option<&str>) -> Client {
+    use aws_sdk_dynamodb::config::StalledStreamProtectionConfig;
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    // The SDK's default HTTPS client (hyper 1, rustls on aws-lc) with the pool's idle
+    // timeout under DynamoDB's: DynamoDB closes a connection idle for about 60 s (observed,
+    // not documented; BENCHMARKS.md), and a Lambda instance frozen between requests comes
+    // back to a pool whose connection the server may have dropped. hyper checks the idle
+    // time when it takes a connection from the pool, so one idle longer than this is
+    // replaced (a resumed TLS handshake) instead of tried. No HTTP(S)_PROXY: Lambda has none.
+    const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(50);
+    let http = aws_smithy_http_client::Builder::new()
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+        .build_https();
     let mut config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region.to_owned()))
         .credentials_provider(EnvironmentVariableCredentialsProvider::new())
+        .http_client(http)
+        // Off: its grace period (20 s) is longer than a whole call may take (2.5 s), so it
+        // could never fire; the attempt timeout bounds a stalled response. Measured: it cost
+        // ~25-50 µs of CPU per call (BENCHMARKS.md).
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .retry_config(retry_config())
         .timeout_config(timeout_config());
     config.set_endpoint_url(endpoint.map(str::to_owned));
