@@ -26,7 +26,7 @@ const PREFIX: &str = "/2018-06-01/runtime";
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What the function posted for one invocation, and when.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Answer {
     pub at: Instant,
     pub ok: bool,
@@ -40,6 +40,9 @@ struct Event {
 
 struct State {
     first_poll: OnceLock<Instant>,
+    /// `/next` polls so far; the function is idle (parked in a poll) once it has made one
+    /// more than the invocations it was given.
+    polls: AtomicU64,
     polled: Notify,
     events: tokio::sync::Mutex<mpsc::Receiver<Event>>,
     waiting: Mutex<HashMap<String, oneshot::Sender<Answer>>>,
@@ -61,6 +64,7 @@ impl RuntimeApi {
         let (sender, receiver) = mpsc::channel(1);
         let state = Arc::new(State {
             first_poll: OnceLock::new(),
+            polls: AtomicU64::new(0),
             polled: Notify::new(),
             events: tokio::sync::Mutex::new(receiver),
             waiting: Mutex::new(HashMap::new()),
@@ -100,9 +104,28 @@ impl RuntimeApi {
             .context("the function never polled /next")?
     }
 
-    /// Hands `body` to the function and waits for its answer.
+    /// Hands `body` to the function and waits for its answer, then for its next `/next`
+    /// poll: once this returns, the function is idle and its CPU time is this request's.
     pub async fn invoke(&self, body: Bytes) -> anyhow::Result<Answer> {
-        let id = format!("bench-{:08}", self.next_id.fetch_add(1, Ordering::Relaxed));
+        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let answer = self.answer(n, body).await?;
+        let parked = async {
+            loop {
+                let notified = self.state.polled.notified();
+                if self.state.polls.load(Ordering::SeqCst) > n {
+                    return;
+                }
+                notified.await;
+            }
+        };
+        tokio::time::timeout(ANSWER_TIMEOUT, parked)
+            .await
+            .context("the function answered but never polled /next again")?;
+        Ok(answer)
+    }
+
+    async fn answer(&self, n: u64, body: Bytes) -> anyhow::Result<Answer> {
+        let id = format!("bench-{n:08}");
         let (tx, rx) = oneshot::channel();
         self.state.waiting.lock().unwrap().insert(id.clone(), tx);
         self.sender
@@ -179,9 +202,9 @@ async fn route(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Ful
 }
 
 async fn next(state: &State) -> Response<Full<Bytes>> {
-    if state.first_poll.set(Instant::now()).is_ok() {
-        state.polled.notify_waiters();
-    }
+    let _ = state.first_poll.set(Instant::now());
+    state.polls.fetch_add(1, Ordering::SeqCst);
+    state.polled.notify_waiters();
     let Some(event) = state.events.lock().await.recv().await else {
         return reply(StatusCode::SERVICE_UNAVAILABLE, "emulator stopped");
     };
