@@ -21,18 +21,20 @@ cargo lambda build --release --arm64 --output-format zip -p bench --bin hello-mt
 
 # .cargo/config.toml builds AWS-LC without CPU-jitter entropy (BENCHMARKS.md): show that the
 # builds above got it — aws-lc-sys's build script saw the variable, and its static library
-# has no jitterentropy code (with it, the library defines `jent_*` functions).
+# has no jitter code (with it, the library defines `tree_jitter_*` and calls `jent_*`).
 jitter_check() {
-  local dir=$1 out lib
+  local dir=$1 out lib syms
   out=$(ls -t "$dir"/build/aws-lc-sys-*/output 2>/dev/null | head -1)
   [ -n "$out" ] || { echo "aws-lc-sys build output not found under $dir" >&2; return 1; }
   lib=$(ls "$(dirname "$out")"/out/libaws_lc_*_crypto.a)
   grep -q "Environment Variable found 'AWS_LC_SYS_NO_JITTER_ENTROPY': '1'" "$out" ||
     { echo "$dir: aws-lc-sys was built WITH jitter entropy ($out)" >&2; return 1; }
-  if nm "$lib" 2>/dev/null | grep -q " T .*jent_"; then
-    echo "$dir: $lib defines jitterentropy functions" >&2; return 1
+  syms=$(nm "$lib" 2>/dev/null) || { echo "nm cannot read $lib" >&2; return 1; }
+  grep -q "FIPS_is_entropy_cpu_jitter" <<<"$syms" || { echo "$lib: unexpected symbols" >&2; return 1; }
+  if grep -qE "jent_|tree_jitter_" <<<"$syms"; then
+    echo "$dir: $lib has the jitter entropy source (jent_*, tree_jitter_*)" >&2; return 1
   fi
-  echo "AWS-LC without jitter entropy: $dir ($(basename "$lib"): no jent_* symbols)"
+  echo "AWS-LC without jitter entropy: $dir ($(basename "$lib"): no jent_*/tree_jitter_* symbols)"
 }
 echo "== AWS-LC build settings"
 jitter_check target/release
