@@ -108,6 +108,12 @@ pub struct Args {
     /// `--env PROJECT_CACHE_SECONDS=0` to measure without the cache.
     #[arg(long, value_parser = parse_pair)]
     env: Vec<(String, String)>,
+    /// A Secrets Manager secret served by moto through the front, `ENV=VALUE`: created
+    /// (as `bench/<env>`) after each reset, its ARN given to every process as `ENV` — e.g.
+    /// `--secret CLIENT_TOKEN_SECRET_ARN=… --env CLIENT_TOKEN_SECRET=` once the function
+    /// reads its keys from Secrets Manager at init.
+    #[arg(long, value_parser = parse_pair)]
+    secret: Vec<(String, String)>,
     /// Environment for one binary only, `BINARY:NAME=VALUE` (e.g. `hello-sdk:BENCH_SDK=stall=off`).
     #[arg(long, value_parser = parse_scoped)]
     env_for: Vec<(String, String, String)>,
@@ -224,7 +230,7 @@ async fn main() -> anyhow::Result<()> {
             .context("the event is not JSON")?;
     let logs = args.target_dir.join("bench");
     std::fs::create_dir_all(&logs)?;
-    let moto = Moto::start(&args.python)?;
+    let moto = Moto::start(&args.python, args.secret.clone())?;
     let bundle = logs.join("bench-ca.pem");
     let resumption = match args.tls_resumption.as_str() {
         "on" => true,
@@ -475,7 +481,8 @@ async fn run_process(
     };
     command
         .env_clear()
-        .envs(lambda_env(&api.address(), &front.endpoint(), &cert_file));
+        .envs(lambda_env(&api.address(), &front.endpoint(), &cert_file))
+        .envs(moto.secret_env());
     if !wrap.is_empty() {
         command.env("PATH", std::env::var_os("PATH").unwrap_or_default());
     }
@@ -524,7 +531,7 @@ async fn run_process(
         *served += 1;
         if seeded && (*served).is_multiple_of(RESEED_EVERY) {
             // Between measured invocations, the function idle: its CPU is not touched.
-            moto.reset_and_seed().await?;
+            moto.reseed_table().await?;
         }
         Ok(())
     };
@@ -628,12 +635,16 @@ fn checked(answer: runtime_api::Answer) -> anyhow::Result<Instant> {
 /// moto on loopback, single-threaded (scripts/moto_server.py); stops with this process.
 struct Moto {
     endpoint: String,
+    /// `--secret ENV=VALUE`: Secrets Manager secrets to create after each reset.
+    secrets: Vec<(String, String)>,
+    /// Their ARNs since the last reset, as `ENV=ARN` for the processes.
+    secret_arns: std::sync::Mutex<Vec<(String, String)>>,
     _child: Child,
     _stdin: ChildStdin,
 }
 
 impl Moto {
-    fn start(python: &Path) -> anyhow::Result<Self> {
+    fn start(python: &Path, secrets: Vec<(String, String)>) -> anyhow::Result<Self> {
         let mut child = Command::new(python)
             .args(["scripts/moto_server.py", "--exit-on-stdin-eof"])
             .stdin(Stdio::piped())
@@ -652,19 +663,63 @@ impl Moto {
         let stdin = child.stdin.take().context("moto stdin")?;
         Ok(Self {
             endpoint: format!("http://127.0.0.1:{port}"),
+            secrets,
+            secret_arns: Default::default(),
             _child: child,
             _stdin: stdin,
         })
     }
 
-    /// An empty table with the demo project and its login flow: every process of the
-    /// function starts from the same state (moto copies the whole table on each write).
+    /// Creates a Secrets Manager secret in moto (a JSON 1.1 call; moto routes it by the
+    /// SigV4 scope and checks no signature) and returns its ARN.
+    fn create_secret(&self, name: &str, value: &str) -> anyhow::Result<String> {
+        let body = serde_json::json!({"Name": name, "SecretString": value}).to_string();
+        let out = Command::new("curl")
+            .args(["-sS", "-f", "-X", "POST", &format!("{}/", self.endpoint)])
+            .args(["-H", "X-Amz-Target: secretsmanager.CreateSecret"])
+            .args(["-H", "Content-Type: application/x-amz-json-1.1"])
+            .args([
+                "-H",
+                "Authorization: AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/secretsmanager/aws4_request, SignedHeaders=host, Signature=0",
+            ])
+            .args(["--data-binary", &body])
+            .output()?;
+        ensure!(out.status.success(), "creating the secret {name} in moto failed");
+        let answer: Value = serde_json::from_slice(&out.stdout).context("moto's CreateSecret answer")?;
+        answer["ARN"]
+            .as_str()
+            .map(str::to_owned)
+            .context("no ARN in moto's CreateSecret answer")
+    }
+
+    /// `ENV=ARN` of the secrets created at the last reset.
+    fn secret_env(&self) -> Vec<(String, String)> {
+        self.secret_arns.lock().unwrap().clone()
+    }
+
+    /// moto emptied, the `--secret`s created (fresh ARNs), and the table seeded: every
+    /// process starts from the same state.
     async fn reset_and_seed(&self) -> anyhow::Result<()> {
         let reset = Command::new("curl")
             .args(["-sS", "-f", "-X", "POST", &format!("{}/moto-api/reset", self.endpoint)])
             .stdout(Stdio::null())
             .status()?;
         ensure!(reset.success(), "resetting moto failed");
+        let mut arns = Vec::new();
+        for (env, value) in &self.secrets {
+            arns.push((env.clone(), self.create_secret(&format!("bench/{}", env.to_lowercase()), value)?));
+        }
+        *self.secret_arns.lock().unwrap() = arns;
+        self.seed_table(false).await
+    }
+
+    /// The table again, empty but for the demo project and its login flow (moto copies the
+    /// whole table on each write, so it slows as the table grows); secrets are kept.
+    async fn reseed_table(&self) -> anyhow::Result<()> {
+        self.seed_table(true).await
+    }
+
+    async fn seed_table(&self, drop_first: bool) -> anyhow::Result<()> {
         // Patient timeouts: on this shared machine moto sometimes takes seconds to create a
         // table; the function's own client keeps the production ones.
         let config = aws_sdk_dynamodb::Config::builder()
@@ -681,7 +736,11 @@ impl Moto {
                     .build(),
             )
             .build();
-        let store = Store::new(aws_sdk_dynamodb::Client::from_conf(config), TABLE);
+        let client = aws_sdk_dynamodb::Client::from_conf(config);
+        if drop_first {
+            client.delete_table().table_name(TABLE).send().await?;
+        }
+        let store = Store::new(client, TABLE);
         store.create_table().await?;
         let id = |s: &str| ObjectId::parse(s).expect("id");
         store
