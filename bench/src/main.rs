@@ -707,7 +707,10 @@ impl Moto {
         ensure!(reset.success(), "resetting moto failed");
         let mut arns = Vec::new();
         for (env, value) in &self.secrets {
-            arns.push((env.clone(), self.create_secret(&format!("bench/{}", env.to_lowercase()), value)?));
+            arns.push((
+                env.clone(),
+                self.create_secret(&format!("bench/{}", env.to_lowercase()), value)?,
+            ));
         }
         *self.secret_arns.lock().unwrap() = arns;
         self.seed_table(false).await
