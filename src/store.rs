@@ -137,7 +137,8 @@ pub fn lambda_client(region: &str, endpoint: Option<&str>) -> Client {
     // not documented; BENCHMARKS.md), and a Lambda instance frozen between requests comes
     // back to a pool whose connection the server may have dropped. hyper checks the idle
     // time when it takes a connection from the pool, so one idle longer than this is
-    // replaced (a resumed TLS handshake) instead of tried. No HTTP(S)_PROXY: Lambda has none.
+    // replaced (a resumed TLS handshake) instead of tried. This client ignores HTTP(S)_PROXY,
+    // which Lambda does not set.
     const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(50);
     let http = aws_smithy_http_client::Builder::new()
         .pool_idle_timeout(POOL_IDLE_TIMEOUT)
