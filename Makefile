@@ -43,5 +43,5 @@ ci:    ## Everything CI runs (bash .ci/run): lint, tests, schemathesis, SAM chec
 load:  ## The full load test: 1000 requests from 32 tasks (make test runs 200).
 	LOAD_REQUESTS=1000 scripts/test.sh --test load -- --nocapture
 
-bench: ## BENCHMARKS.md: the function beside hello-world lambda_http binaries (~15 min).
+bench: ## BENCHMARKS.md: the function beside the SDK floor and hello worlds, over HTTP and HTTPS (~25 min).
 	scripts/bench.sh

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The benchmark of BENCHMARKS.md: release builds of the function and of the two hello-world
-# lambda_http functions (for this machine, to run them; for arm64 with cargo lambda, to size
-# them), then the harness (bench/). Arguments go to the harness (see `--help`).
-# BENCH_SHORT=1: a short run that only shows the harness still works (CI).
+# The benchmark of BENCHMARKS.md: release builds of the function, the SDK floor and the two
+# hello-world lambda_http functions (for this machine, to run them; for arm64 with cargo
+# lambda, to size them), then the harness (bench/), over plain HTTP and HTTPS. Arguments go
+# to the harness (see `--help`).
+# BENCH_SHORT=1: a short run, both modes, that only shows the harness still works (CI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
@@ -18,10 +19,29 @@ cargo lambda build --release --arm64 --output-format zip -p biometric-validation
 cargo lambda build --release --arm64 --output-format zip -p bench --bin hello-ct
 cargo lambda build --release --arm64 --output-format zip -p bench --bin hello-mt
 
-# The harness seeds moto with the admin client (dummy credentials, never IMDS).
-export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true
+# .cargo/config.toml builds AWS-LC without CPU-jitter entropy (BENCHMARKS.md): show that the
+# builds above got it — aws-lc-sys's build script saw the variable, and its static library
+# has no jitter code (with it, the library defines `tree_jitter_*` and calls `jent_*`).
+jitter_check() {
+  local dir=$1 out lib syms
+  out=$(ls -t "$dir"/build/aws-lc-sys-*/output 2>/dev/null | head -1)
+  [ -n "$out" ] || { echo "aws-lc-sys build output not found under $dir" >&2; return 1; }
+  lib=$(ls "$(dirname "$out")"/out/libaws_lc_*_crypto.a)
+  grep -q "Environment Variable found 'AWS_LC_SYS_NO_JITTER_ENTROPY': '1'" "$out" ||
+    { echo "$dir: aws-lc-sys was built WITH jitter entropy ($out)" >&2; return 1; }
+  syms=$(nm "$lib" 2>/dev/null) || { echo "nm cannot read $lib" >&2; return 1; }
+  grep -q "FIPS_is_entropy_cpu_jitter" <<<"$syms" || { echo "$lib: unexpected symbols" >&2; return 1; }
+  if grep -qE "jent_|tree_jitter_" <<<"$syms"; then
+    echo "$dir: $lib has the jitter entropy source (jent_*, tree_jitter_*)" >&2; return 1
+  fi
+  echo "AWS-LC without jitter entropy: $dir ($(basename "$lib"): no jent_*/tree_jitter_* symbols)"
+}
+echo "== AWS-LC build settings"
+jitter_check target/release
+jitter_check target/aarch64-unknown-linux-gnu/release
+
 args=()
-[ "${BENCH_SHORT:-0}" = 1 ] && args=(--rounds 2 --warm 40)
+[ "${BENCH_SHORT:-0}" = 1 ] && args=(--rounds 2 --warm 40 --keyed 10 --freezes 2)
 echo "== harness"
 MOTO_PYTHON="$PWD/.venv/bin/python" target/release/bench "${args[@]}" --out target/bench/report.md "$@"
 echo "bench: report written to target/bench/report.md"

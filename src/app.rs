@@ -105,7 +105,14 @@ pub async fn run() -> Result<(), lambda_http::Error> {
     let started = async {
         let config = Config::from_env()?;
         let clients = Clients::for_lambda(&config);
-        handler(&config, clients, Arc::new(SystemClock), Arc::new(RandomIds::new())).await
+        // The DynamoDB connection opens (TCP, TLS) while the keys are read: both during
+        // init, which runs with burst CPU, and not on the first request (BENCHMARKS.md).
+        let dynamodb = clients.dynamodb.clone();
+        let (handler, ()) = tokio::join!(
+            handler(&config, clients, Arc::new(SystemClock), Arc::new(RandomIds::new())),
+            store::warmup::connect(&dynamodb, &config.table_name),
+        );
+        handler
     };
     let handler = match started.await {
         Ok(handler) => Arc::new(handler),

@@ -36,14 +36,36 @@ pub fn timeout_config() -> TimeoutConfig {
         .build()
 }
 
-/// The handler's shared configuration: region, Lambda's credentials, retries, timeouts.
+/// How long a pooled connection may sit idle and still be used: under DynamoDB's own limit.
+/// DynamoDB closes a connection idle for about 60 s (observed, not documented;
+/// BENCHMARKS.md), and a Lambda instance frozen between requests comes back to a pool whose
+/// connection the server may have dropped. hyper checks the idle time when it takes a
+/// connection from the pool, so one idle longer than this is replaced (a resumed TLS
+/// handshake) instead of tried and timed out.
+pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(50);
+
+/// The handler's shared configuration: region, Lambda's credentials, retries, timeouts,
+/// and the HTTP client.
 pub fn lambda_config(region: &str) -> SdkConfig {
+    use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    // The SDK's default HTTPS client (hyper 1, rustls on aws-lc), named only to set the
+    // pool's idle timeout. It ignores HTTP(S)_PROXY, which Lambda does not set.
+    let http = aws_smithy_http_client::Builder::new()
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+        .build_https();
     SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region.to_owned()))
         .credentials_provider(SharedCredentialsProvider::new(
             EnvironmentVariableCredentialsProvider::new(),
         ))
+        .http_client(http)
+        // Off: its grace period (20 s) is longer than a whole call may take (2.5 s), so it
+        // could never fire; the attempt timeout bounds a stalled response. Measured: it cost
+        // ~25-50 µs of CPU per call (BENCHMARKS.md).
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .retry_config(retry_config())
         .timeout_config(timeout_config())
         .build()

@@ -254,6 +254,8 @@ fn the_policy_allows_no_other_item_and_no_other_action() {
     for key in [keys::session(some_id).pk, keys::validation(some_id).pk] {
         assert!(allowed(&statements, &call("PutItem", &[&key])), "{key}");
     }
+    // The start-up read that opens the connection (store::warmup).
+    assert!(allowed(&statements, &call("GetItem", &[&keys::warm_up().pk])));
     assert!(
         !allowed(&statements, &call("GetItem", &[&keys::validation(some_id).pk])),
         "validations (with identifiers) are read back only with their session, for a replay"

@@ -1,18 +1,23 @@
 //! The benchmark harness (BENCHMARKS.md tells the method; `make bench` runs it).
 //!
-//! Runs the function and two hello-world `lambda_http` binaries as fresh processes against
-//! a Lambda Runtime API emulator, moto behind a keep-alive proxy for the function's
-//! DynamoDB calls, interleaving the binaries round by round, and reports init, cold start,
-//! warm CPU and latency, peak RSS, DynamoDB round trips and artifact sizes.
+//! Runs the function, the SDK floor (`hello-sdk`) and two hello-world `lambda_http`
+//! binaries as fresh processes against a Lambda Runtime API emulator, with moto behind a
+//! keep-alive front for their AWS calls — over plain HTTP and over HTTPS (a local RSA-2048
+//! chain trusted through `SSL_CERT_FILE`) — interleaving binaries and modes round by round.
+//! Per process: init (wall and CPU), the first request's CPU, cold start, warm CPU and
+//! latency, requests with an `Idempotency-Key`, requests after a freeze with the
+//! connections closed, peak RSS, AWS round trips and what DynamoDB bills for them.
 
+mod capacity;
 mod procfs;
 mod proxy;
+mod report;
 // Shared with the artifact tests.
 #[path = "../../tests/common/runtime_api.rs"]
 mod runtime_api;
+mod tls;
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -20,11 +25,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
 use biometric_validations::model::{FlowStatus, FlowType, ObjectId, Project, ProjectFlow};
-use biometric_validations::store::{self, Admin};
+use biometric_validations::store::Admin;
 use bytes::Bytes;
 use clap::Parser;
 use serde_json::Value;
 
+use capacity::Billed;
 use proxy::Proxy;
 use runtime_api::RuntimeApi;
 
@@ -40,17 +46,40 @@ const LOGIN_FLOW: &str = "66df5c22c4d855fb0bdf5da9";
 const WARM_UP: usize = 20;
 /// moto copies the whole table on every transaction, so it slows as the table grows: the
 /// table is emptied and re-seeded (between invocations, outside any measurement) this often.
-const RESEED_EVERY: usize = 200;
+const RESEED_EVERY: usize = 100;
 
 #[derive(Parser)]
-#[command(about = "Measures the function beside hello-world lambda_http binaries (see BENCHMARKS.md)")]
-struct Args {
-    /// Fresh processes per binary (each gives one init and one cold start).
+#[command(
+    about = "Measures the function beside the SDK floor and hello-world lambda_http binaries (see BENCHMARKS.md)"
+)]
+pub struct Args {
+    /// Fresh processes per binary and mode (each gives one init and one cold start).
     #[arg(long, default_value_t = 12)]
     rounds: usize,
-    /// Warm invocations measured in each process.
+    /// Warm invocations (without an idempotency key) measured in each process.
     #[arg(long, default_value_t = 250)]
     warm: usize,
+    /// Invocations with a fresh `Idempotency-Key` each, per process of the function.
+    #[arg(long, default_value_t = 40)]
+    keyed: usize,
+    /// Requests after a freeze (SIGSTOP, the front closes the connections, the event is
+    /// handed out, SIGCONT), per process of the function and of the SDK floor.
+    #[arg(long, default_value_t = 4)]
+    freezes: usize,
+    /// How long each freeze lasts, in milliseconds (a long one tests the pool's idle timeout).
+    #[arg(long, default_value_t = 50)]
+    freeze_ms: u64,
+    /// How the front ends the connections during a freeze: `graceful` (close_notify and
+    /// FIN, as a server closing idle connections), `blackhole` (never answered again) or
+    /// `none` (left open: the cost of a thaw alone).
+    #[arg(long, default_value = "graceful")]
+    freeze_close: String,
+    /// TLS session resumption at the HTTPS front (`off`: every handshake is a full one).
+    #[arg(long, default_value = "on")]
+    tls_resumption: String,
+    /// Modes of the front: `plain` (HTTP), `https`, or both.
+    #[arg(long, value_delimiter = ',', default_value = "plain,https")]
+    modes: Vec<String>,
     /// Where the release and arm64 artifacts are.
     #[arg(long, default_value = "target")]
     target_dir: PathBuf,
@@ -66,45 +95,129 @@ struct Args {
     /// Where the binaries to run are (default: <target-dir>/release).
     #[arg(long)]
     bin_dir: Option<PathBuf>,
-    /// Run only these binaries (for profiling), e.g. `--only biometric-validations`.
+    /// Run only these binaries (for profiles and A/B runs), e.g. `--only biometric-validations`.
     #[arg(long)]
     only: Vec<String>,
+    /// Another binary to run beside them, `LABEL=PATH`: a build of the function (A/B of a
+    /// build setting), or a copy of a hello-world given other settings with `--env-for LABEL:…`.
+    #[arg(long, value_parser = parse_pair)]
+    extra: Vec<(String, String)>,
     /// Run each binary under this command, e.g. `--wrap "perf record -g -o perf.data"`.
     /// The process figures are then the wrapper's: for profiles, not for the table.
     #[arg(long)]
     wrap: Option<String>,
     /// Extra environment for the binaries, `NAME=VALUE` (`NAME=` removes it), e.g.
     /// `--env PROJECT_CACHE_SECONDS=0` to measure without the cache.
-    #[arg(long, value_parser = parse_env)]
+    #[arg(long, value_parser = parse_pair)]
     env: Vec<(String, String)>,
+    /// A Secrets Manager secret served by moto through the front, `ENV=VALUE`: created
+    /// (as `bench/<env>`) after each reset, its ARN given to every process as `ENV` — e.g.
+    /// `--secret CLIENT_TOKEN_SECRET_ARN=… --env CLIENT_TOKEN_SECRET=` once the function
+    /// reads its keys from Secrets Manager at init.
+    #[arg(long, value_parser = parse_pair)]
+    secret: Vec<(String, String)>,
+    /// Environment for one binary only, `BINARY:NAME=VALUE` (e.g. `hello-sdk:BENCH_SDK=stall=off`).
+    #[arg(long, value_parser = parse_scoped)]
+    env_for: Vec<(String, String, String)>,
+    /// DynamoDB's own time per call on AWS, in ms, for the duration model of the cost and
+    /// capacity sections (moto's here is not DynamoDB's).
+    #[arg(long, default_value_t = 8.0)]
+    dynamodb_ms: f64,
 }
 
-fn parse_env(s: &str) -> Result<(String, String), String> {
+fn parse_pair(s: &str) -> Result<(String, String), String> {
     let (k, v) = s.split_once('=').ok_or("expected NAME=VALUE")?;
     Ok((k.to_owned(), v.to_owned()))
 }
 
-struct Subject {
-    name: &'static str,
-    /// Needs the table seeded (the function); the hello-worlds never call DynamoDB.
-    storage: bool,
-    samples: Vec<Sample>,
+fn parse_scoped(s: &str) -> Result<(String, String, String), String> {
+    let (bin, rest) = s.split_once(':').ok_or("expected BINARY:NAME=VALUE")?;
+    let (k, v) = parse_pair(rest)?;
+    Ok((bin.to_owned(), k, v))
 }
 
-struct Sample {
-    init: Duration,
-    cold: Duration,
-    cold_trips: u64,
-    /// DynamoDB calls by operation: of the cold request, and of all the measured warm ones.
-    cold_ops: BTreeMap<String, u64>,
-    warm_ops: BTreeMap<String, u64>,
-    warm_latencies: Vec<Duration>,
-    warm_ticks: u64,
-    warm_nanos: u64,
-    warm_trips: u64,
-    /// TCP connections the function opened to DynamoDB during the measured warm requests.
-    warm_connections: u64,
-    peak_kib: u64,
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Mode {
+    Plain,
+    Https,
+}
+
+impl Mode {
+    pub fn label(self) -> &'static str {
+        match self {
+            Mode::Plain => "HTTP",
+            Mode::Https => "HTTPS",
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kind {
+    /// The function (or another build of it): seeded table, keyed requests, freezes.
+    Function,
+    /// The SDK floor: seeded table, freezes.
+    Floor,
+    /// The hello-worlds: no AWS calls.
+    Hello,
+}
+
+pub struct Subject {
+    pub name: String,
+    pub binary: PathBuf,
+    pub kind: Kind,
+    pub mode: Mode,
+    pub samples: Vec<Sample>,
+}
+
+/// The CPU and billing of a group of invocations.
+#[derive(Default, Clone)]
+pub struct Phase {
+    pub invocations: usize,
+    pub cpu_nanos: u64,
+    pub ticks: u64,
+    pub latencies: Vec<Duration>,
+    pub ops: BTreeMap<String, u64>,
+    pub billed: Vec<Billed>,
+    pub connections: u64,
+    /// TLS handshakes at the front: (full, resumed).
+    pub handshakes: (u64, u64),
+    /// Time the front waited on moto.
+    pub upstream: Duration,
+}
+
+pub struct Sample {
+    pub init: Duration,
+    pub init_cpu: Duration,
+    /// AWS calls made during init: DynamoDB by operation, then other services.
+    pub init_ops: BTreeMap<String, u64>,
+    pub init_other: BTreeMap<String, u64>,
+    pub init_billed: Vec<Billed>,
+    pub cold: Duration,
+    pub first: Phase,
+    pub warm: Phase,
+    pub keyed: Phase,
+    /// One entry per freeze.
+    pub freezes: Vec<Phase>,
+    /// Requests after a freeze that did not answer a 200.
+    pub freeze_errors: u64,
+    pub peak_kib: u64,
+    /// The first `TransactWriteItems` body (what is written).
+    pub first_write: Option<Bytes>,
+}
+
+struct Fronts {
+    plain: Proxy,
+    https: Proxy,
+    bundle: PathBuf,
+}
+
+impl Fronts {
+    fn get(&self, mode: Mode) -> &Proxy {
+        match mode {
+            Mode::Plain => &self.plain,
+            Mode::Https => &self.https,
+        }
+    }
 }
 
 #[tokio::main]
@@ -114,22 +227,79 @@ async fn main() -> anyhow::Result<()> {
         args.rounds >= 1 && args.warm >= 1,
         "--rounds and --warm must be at least 1"
     );
-    let event = Bytes::from(std::fs::read(&args.event).with_context(|| format!("reading {:?}", args.event))?);
-    let moto = Moto::start(&args.python)?;
-    let proxy = Proxy::start(&moto.endpoint).await?;
+    let event: Value =
+        serde_json::from_slice(&std::fs::read(&args.event).with_context(|| format!("reading {:?}", args.event))?)
+            .context("the event is not JSON")?;
     let logs = args.target_dir.join("bench");
     std::fs::create_dir_all(&logs)?;
-
-    let mut subjects = vec![
-        Subject::new("biometric-validations", true),
-        Subject::new("hello-ct", false),
-        Subject::new("hello-mt", false),
+    // The keys from Secrets Manager (moto, behind the same front), as on AWS; `--secret`
+    // adds or replaces settings.
+    let mut secrets: Vec<(String, String)> = vec![
+        ("CLIENT_TOKEN_SECRET_ARN".into(), CLIENT_SECRET.into()),
+        ("SESSION_TOKEN_SECRET_ARN".into(), SESSION_SECRET.into()),
     ];
-    if !args.only.is_empty() {
-        subjects.retain(|s| args.only.iter().any(|o| o == s.name));
-        ensure!(!subjects.is_empty(), "--only names none of the binaries");
+    for (k, v) in &args.secret {
+        secrets.retain(|(name, _)| name != k);
+        secrets.push((k.clone(), v.clone()));
+    }
+    let moto = Moto::start(&args.python, secrets)?;
+    let bundle = logs.join("bench-ca.pem");
+    let resumption = match args.tls_resumption.as_str() {
+        "on" => true,
+        "off" => false,
+        other => anyhow::bail!("--tls-resumption: {other:?} is neither on nor off"),
+    };
+    let chain = tls::Chain::generate(&bundle, resumption)?;
+    let fronts = Fronts {
+        plain: Proxy::start(&moto.endpoint, None).await?,
+        https: Proxy::start(&moto.endpoint, Some(chain.server)).await?,
+        bundle,
+    };
+
+    let mut modes = Vec::new();
+    for m in &args.modes {
+        modes.push(match m.as_str() {
+            "plain" | "http" => Mode::Plain,
+            "https" => Mode::Https,
+            other => anyhow::bail!("--modes: unknown mode {other:?} (plain, https)"),
+        });
     }
     let bin_dir = args.bin_dir.clone().unwrap_or_else(|| args.target_dir.join("release"));
+    let mut binaries: Vec<(String, PathBuf, Kind)> = vec![
+        (
+            "biometric-validations".into(),
+            bin_dir.join("biometric-validations"),
+            Kind::Function,
+        ),
+        ("hello-sdk".into(), bin_dir.join("hello-sdk"), Kind::Floor),
+        ("hello-ct".into(), bin_dir.join("hello-ct"), Kind::Hello),
+        ("hello-mt".into(), bin_dir.join("hello-mt"), Kind::Hello),
+    ];
+    for (label, path) in &args.extra {
+        let path = PathBuf::from(path);
+        let kind = match path.file_name().and_then(|n| n.to_str()) {
+            Some("hello-sdk") => Kind::Floor,
+            Some("hello-ct" | "hello-mt") => Kind::Hello,
+            _ => Kind::Function,
+        };
+        binaries.push((label.clone(), path, kind));
+    }
+    if !args.only.is_empty() {
+        binaries.retain(|(name, ..)| args.only.iter().any(|o| o == name));
+        ensure!(!binaries.is_empty(), "--only names none of the binaries");
+    }
+    let mut subjects: Vec<Subject> = binaries
+        .iter()
+        .flat_map(|(name, binary, kind)| {
+            modes.iter().map(move |&mode| Subject {
+                name: name.clone(),
+                binary: binary.clone(),
+                kind: *kind,
+                mode,
+                samples: Vec::new(),
+            })
+        })
+        .collect();
     let wrap: Vec<String> = args
         .wrap
         .as_deref()
@@ -140,25 +310,36 @@ async fn main() -> anyhow::Result<()> {
         // Interleave, and rotate who goes first, so that drift hits every binary alike.
         for k in 0..count {
             let subject = &mut subjects[(round + k) % count];
-            if subject.storage {
+            if subject.kind != Kind::Hello {
                 moto.reset_and_seed().await?;
             }
-            let binary = bin_dir.join(subject.name);
-            let log = logs.join(format!("{}.log", subject.name));
-            let storage = subject.storage.then_some(&moto);
-            let sample = run_process(&binary, &wrap, &args, &log, &event, &proxy, storage)
+            let log = logs.join(format!("{}-{}.log", subject.name, subject.mode.label().to_lowercase()));
+            let sample = run_process(subject, &wrap, &args, &log, &event, &fronts, &moto)
                 .await
-                .with_context(|| format!("{} (round {round}); its output is in {log:?}", subject.name))?;
+                .with_context(|| {
+                    format!(
+                        "{} over {} (round {round}); its output is in {log:?}",
+                        subject.name,
+                        subject.mode.label()
+                    )
+                })?;
             eprintln!(
-                "bench: round {round:>2} {:<22} init {:>6.2} ms, cold {:>7.2} ms",
+                "bench: round {round:>2} {:<22} {:<5} init {:>6.2} ms ({:>5.2} ms CPU), first request {:>6.2} ms CPU, cold {:>7.2} ms",
                 subject.name,
+                subject.mode.label(),
                 ms(sample.init),
+                ms(sample.init_cpu),
+                sample.first.cpu_nanos as f64 / 1e6,
                 ms(sample.cold)
             );
+            if let Some(body) = &sample.first_write {
+                let path = logs.join(format!("{}-transact-write-items.json", subject.name));
+                std::fs::write(&path, body).with_context(|| format!("writing {path:?}"))?;
+            }
             subject.samples.push(sample);
         }
     }
-    let report = report(&subjects, &args)?;
+    let report = report::render(&subjects, &args)?;
     println!("{report}");
     if let Some(out) = &args.out {
         std::fs::write(out, &report).with_context(|| format!("writing {out:?}"))?;
@@ -166,32 +347,102 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-impl Subject {
-    fn new(name: &'static str, storage: bool) -> Self {
-        Self {
-            name,
-            storage,
-            samples: Vec::new(),
+/// The environment Lambda gives a function, with the function's own settings; every AWS
+/// endpoint (DynamoDB, Secrets Manager) is the front.
+fn lambda_env(runtime_api: &str, front: &str, cert_file: &str) -> Vec<(String, String)> {
+    runtime_api::function_env(runtime_api, front, TABLE, cert_file, &[])
+}
+
+/// The event with a fresh `Idempotency-Key` header.
+fn with_key(event: &Value, key: &str) -> Bytes {
+    let mut event = event.clone();
+    event["headers"]["idempotency-key"] = Value::String(key.to_owned());
+    Bytes::from(serde_json::to_vec(&event).expect("JSON"))
+}
+
+/// The process's CPU clock and tick count, read while it is idle.
+fn cpu(pid: u32) -> anyhow::Result<(u64, u64)> {
+    Ok((procfs::cpu_nanos(pid)?, procfs::cpu_ticks(pid)?))
+}
+
+fn signal(pid: u32, sig: libc::c_int) {
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(pid as libc::pid_t, sig) };
+}
+
+/// Measures `body` invocations one at a time, between two CPU readings of the idle process.
+struct Meter<'a> {
+    pid: u32,
+    front: &'a Proxy,
+    start: (u64, u64),
+    billed_from: usize,
+    ops: BTreeMap<String, u64>,
+    connections: u64,
+    handshakes: (u64, u64),
+    upstream: Duration,
+    phase: Phase,
+}
+
+impl<'a> Meter<'a> {
+    fn start(pid: u32, front: &'a Proxy) -> anyhow::Result<Self> {
+        let counts = &front.counts;
+        Ok(Self {
+            pid,
+            front,
+            start: cpu(pid)?,
+            billed_from: counts.billed().len(),
+            ops: counts.by_operation(),
+            connections: counts.connections(),
+            handshakes: counts.handshakes(),
+            upstream: counts.upstream(),
+            phase: Phase::default(),
+        })
+    }
+
+    fn record(&mut self, latency: Duration) {
+        self.phase.invocations += 1;
+        self.phase.latencies.push(latency);
+    }
+
+    fn finish(mut self) -> anyhow::Result<Phase> {
+        let (nanos, ticks) = cpu(self.pid)?;
+        let counts = &self.front.counts;
+        self.phase.cpu_nanos = nanos - self.start.0;
+        self.phase.ticks = ticks - self.start.1;
+        self.phase.billed = counts.billed()[self.billed_from..].to_vec();
+        let mut ops = counts.by_operation();
+        for (op, n) in ops.iter_mut() {
+            *n -= self.ops.get(op).copied().unwrap_or(0);
         }
+        ops.retain(|_, n| *n > 0);
+        self.phase.ops = ops;
+        self.phase.connections = counts.connections() - self.connections;
+        let (full, resumed) = counts.handshakes();
+        self.phase.handshakes = (full - self.handshakes.0, resumed - self.handshakes.1);
+        self.phase.upstream = counts.upstream() - self.upstream;
+        Ok(self.phase)
     }
 }
 
 async fn run_process(
-    binary: &Path,
+    subject: &Subject,
     wrap: &[String],
     args: &Args,
     log: &Path,
-    event: &Bytes,
-    proxy: &Proxy,
-    moto: Option<&Moto>,
+    event: &Value,
+    fronts: &Fronts,
+    moto: &Moto,
 ) -> anyhow::Result<Sample> {
+    let binary = &subject.binary;
     ensure!(
         binary.exists(),
         "{binary:?} is missing: build it first (scripts/bench.sh does)"
     );
+    let front = fronts.get(subject.mode);
+    let plain_event = Bytes::from(serde_json::to_vec(event)?);
     let api = RuntimeApi::start().await?;
     let output = std::fs::File::create(log)?;
-    proxy.counts.reset();
+    front.counts.reset();
     let mut command = match wrap.split_first() {
         None => tokio::process::Command::new(binary),
         Some((program, args)) => {
@@ -200,19 +451,23 @@ async fn run_process(
             c
         }
     };
-    command.env_clear().envs(runtime_api::function_env(
-        &api.address(),
-        &proxy.endpoint(),
-        TABLE,
-        &[
-            ("CLIENT_TOKEN_SECRET", CLIENT_SECRET),
-            ("SESSION_TOKEN_SECRET", SESSION_SECRET),
-        ],
-    ));
+    let cert_file = match subject.mode {
+        Mode::Plain => runtime_api::ssl_cert_file().to_owned(),
+        Mode::Https => fronts.bundle.to_string_lossy().into_owned(),
+    };
+    command
+        .env_clear()
+        .envs(lambda_env(&api.address(), &front.endpoint(), &cert_file))
+        .envs(moto.secret_env());
     if !wrap.is_empty() {
         command.env("PATH", std::env::var_os("PATH").unwrap_or_default());
     }
-    for (k, v) in &args.env {
+    let scoped = args
+        .env_for
+        .iter()
+        .filter(|(bin, ..)| *bin == subject.name)
+        .map(|(_, k, v)| (k, v));
+    for (k, v) in args.env.iter().map(|(k, v)| (k, v)).chain(scoped) {
         if v.is_empty() {
             command.env_remove(k);
         } else {
@@ -228,39 +483,95 @@ async fn run_process(
         .spawn()
         .with_context(|| format!("starting {binary:?}"))?;
     let pid = child.id().context("no pid")?;
+    let seeded = subject.kind != Kind::Hello;
 
+    // Init: spawn → first /next.
     let first_poll = api.first_poll().await?;
-    let cold = checked(api.invoke(event.clone()).await?)?;
-    let cold_trips = proxy.counts.total();
-    let cold_ops = proxy.counts.by_operation();
+    let init_cpu = Duration::from_nanos(procfs::cpu_nanos(pid)?);
+    let init_ops = front.counts.by_operation();
+    let init_other = front.counts.other_services();
+    let init_billed = front.counts.billed();
+
+    // The first request.
+    let meter = Meter::start(pid, front)?;
+    let cold = checked(api.invoke(plain_event.clone()).await?)?;
+    let mut first = meter.finish()?;
+    first.invocations = 1;
+    first.latencies = vec![cold - first_poll];
     for _ in 0..WARM_UP {
-        checked(api.invoke(event.clone()).await?)?;
+        checked(api.invoke(plain_event.clone()).await?)?;
     }
 
-    let ops0 = proxy.counts.by_operation();
-    let (ticks0, nanos0, trips0) = (procfs::cpu_ticks(pid)?, procfs::cpu_nanos(pid)?, proxy.counts.total());
-    let connections0 = proxy.counts.connections();
-    let mut warm_latencies = Vec::with_capacity(args.warm);
-    for i in 1..=args.warm {
-        if let Some(moto) = moto.filter(|_| i % RESEED_EVERY == 0) {
-            // The function is idle meanwhile: its CPU is not touched.
-            moto.reset_and_seed().await?;
+    let mut served = WARM_UP + 1;
+    let reseed = async |served: &mut usize| -> anyhow::Result<()> {
+        *served += 1;
+        if seeded && (*served).is_multiple_of(RESEED_EVERY) {
+            // Between measured invocations, the function idle: its CPU is not touched.
+            moto.reseed_table().await?;
         }
+        Ok(())
+    };
+
+    let mut meter = Meter::start(pid, front)?;
+    for _ in 0..args.warm {
+        reseed(&mut served).await?;
         let sent = Instant::now();
-        let at = checked(api.invoke(event.clone()).await?)?;
-        warm_latencies.push(at - sent);
+        let at = checked(api.invoke(plain_event.clone()).await?)?;
+        meter.record(at - sent);
     }
-    let (ticks1, nanos1, trips1) = (procfs::cpu_ticks(pid)?, procfs::cpu_nanos(pid)?, proxy.counts.total());
-    let warm_connections = proxy.counts.connections() - connections0;
+    let warm = meter.finish()?;
+
+    let mut keyed = Phase::default();
+    if subject.kind == Kind::Function && args.keyed > 0 {
+        let mut meter = Meter::start(pid, front)?;
+        for i in 0..args.keyed {
+            reseed(&mut served).await?;
+            let body = with_key(event, &format!("bench-{pid}-{i}"));
+            let sent = Instant::now();
+            let at = checked(api.invoke(body).await?)?;
+            meter.record(at - sent);
+        }
+        keyed = meter.finish()?;
+    }
+
+    let freeze_close = match args.freeze_close.as_str() {
+        "graceful" => proxy::Close::Graceful,
+        "blackhole" => proxy::Close::Blackhole,
+        "none" => proxy::Close::Open,
+        other => anyhow::bail!("--freeze-close: {other:?} is not graceful, blackhole or none"),
+    };
+    let mut freezes = Vec::new();
+    let mut freeze_errors = 0;
+    if subject.kind != Kind::Hello {
+        for _ in 0..args.freezes {
+            reseed(&mut served).await?;
+            let mut meter = Meter::start(pid, front)?;
+            // As Lambda does: the process is frozen between requests, the server closes its
+            // idle connection meanwhile, and the next event is already waiting when it thaws.
+            signal(pid, libc::SIGSTOP);
+            if freeze_close != proxy::Close::Open {
+                front.close_connections(freeze_close);
+            }
+            tokio::time::sleep(Duration::from_millis(args.freeze_ms)).await;
+            let thaw = async {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                signal(pid, libc::SIGCONT);
+            };
+            let sent = Instant::now();
+            let (answer, ()) = tokio::join!(api.invoke(plain_event.clone()), thaw);
+            let answer = answer?;
+            if checked(answer.clone()).is_err() {
+                freeze_errors += 1;
+            }
+            meter.record(answer.at - sent);
+            freezes.push(meter.finish()?);
+        }
+    }
+
     let peak_kib = procfs::peak_rss_kib(pid)?;
-    let mut warm_ops = proxy.counts.by_operation();
-    for (op, n) in warm_ops.iter_mut() {
-        *n -= ops0.get(op).copied().unwrap_or(0);
-    }
-    warm_ops.retain(|_, n| *n > 0);
+    let first_write = front.counts.first_write();
     // SIGTERM, not SIGKILL: a wrapper (a profiler) gets to write its data.
-    // SAFETY: kill(2) on our own child's pid.
-    unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+    signal(pid, libc::SIGTERM);
     if tokio::time::timeout(Duration::from_secs(30), child.wait())
         .await
         .is_err()
@@ -269,16 +580,18 @@ async fn run_process(
     }
     Ok(Sample {
         init: first_poll - spawned,
+        init_cpu,
+        init_ops,
+        init_other,
+        init_billed,
         cold: cold - spawned,
-        cold_trips,
-        cold_ops,
-        warm_ops,
-        warm_latencies,
-        warm_ticks: ticks1 - ticks0,
-        warm_nanos: nanos1 - nanos0,
-        warm_trips: trips1 - trips0,
-        warm_connections,
+        first,
+        warm,
+        keyed,
+        freezes,
+        freeze_errors,
         peak_kib,
+        first_write,
     })
 }
 
@@ -298,12 +611,16 @@ fn checked(answer: runtime_api::Answer) -> anyhow::Result<Instant> {
 /// moto on loopback, single-threaded (scripts/moto_server.py); stops with this process.
 struct Moto {
     endpoint: String,
+    /// `--secret ENV=VALUE`: Secrets Manager secrets to create after each reset.
+    secrets: Vec<(String, String)>,
+    /// Their ARNs since the last reset, as `ENV=ARN` for the processes.
+    secret_arns: std::sync::Mutex<Vec<(String, String)>>,
     _child: Child,
     _stdin: ChildStdin,
 }
 
 impl Moto {
-    fn start(python: &Path) -> anyhow::Result<Self> {
+    fn start(python: &Path, secrets: Vec<(String, String)>) -> anyhow::Result<Self> {
         let mut child = Command::new(python)
             .args(["scripts/moto_server.py", "--exit-on-stdin-eof"])
             .stdin(Stdio::piped())
@@ -322,20 +639,87 @@ impl Moto {
         let stdin = child.stdin.take().context("moto stdin")?;
         Ok(Self {
             endpoint: format!("http://127.0.0.1:{port}"),
+            secrets,
+            secret_arns: Default::default(),
             _child: child,
             _stdin: stdin,
         })
     }
 
-    /// An empty table with the demo project and its login flow: every process of the
-    /// function starts from the same state (moto copies the whole table on each write).
+    /// Creates a Secrets Manager secret in moto (a JSON 1.1 call; moto routes it by the
+    /// SigV4 scope and checks no signature) and returns its ARN.
+    fn create_secret(&self, name: &str, value: &str) -> anyhow::Result<String> {
+        let body = serde_json::json!({"Name": name, "SecretString": value}).to_string();
+        let out = Command::new("curl")
+            .args(["-sS", "-f", "-X", "POST", &format!("{}/", self.endpoint)])
+            .args(["-H", "X-Amz-Target: secretsmanager.CreateSecret"])
+            .args(["-H", "Content-Type: application/x-amz-json-1.1"])
+            .args([
+                "-H",
+                "Authorization: AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/secretsmanager/aws4_request, SignedHeaders=host, Signature=0",
+            ])
+            .args(["--data-binary", &body])
+            .output()?;
+        ensure!(out.status.success(), "creating the secret {name} in moto failed");
+        let answer: Value = serde_json::from_slice(&out.stdout).context("moto's CreateSecret answer")?;
+        answer["ARN"]
+            .as_str()
+            .map(str::to_owned)
+            .context("no ARN in moto's CreateSecret answer")
+    }
+
+    /// `ENV=ARN` of the secrets created at the last reset.
+    fn secret_env(&self) -> Vec<(String, String)> {
+        self.secret_arns.lock().unwrap().clone()
+    }
+
+    /// moto emptied, the `--secret`s created (fresh ARNs), and the table seeded: every
+    /// process starts from the same state.
     async fn reset_and_seed(&self) -> anyhow::Result<()> {
         let reset = Command::new("curl")
             .args(["-sS", "-f", "-X", "POST", &format!("{}/moto-api/reset", self.endpoint)])
             .stdout(Stdio::null())
             .status()?;
         ensure!(reset.success(), "resetting moto failed");
-        let store = Admin::new(store::client_from_env(Some(&self.endpoint)).await, TABLE);
+        let mut arns = Vec::new();
+        for (env, value) in &self.secrets {
+            arns.push((
+                env.clone(),
+                self.create_secret(&format!("bench/{}", env.to_lowercase()), value)?,
+            ));
+        }
+        *self.secret_arns.lock().unwrap() = arns;
+        self.seed_table(false).await
+    }
+
+    /// The table again, empty but for the demo project and its login flow (moto copies the
+    /// whole table on each write, so it slows as the table grows); secrets are kept.
+    async fn reseed_table(&self) -> anyhow::Result<()> {
+        self.seed_table(true).await
+    }
+
+    async fn seed_table(&self, drop_first: bool) -> anyhow::Result<()> {
+        // Patient timeouts: on this shared machine moto sometimes takes seconds to create a
+        // table; the function's own client keeps the production ones.
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "test", "test", None, None, "bench",
+            ))
+            .endpoint_url(&self.endpoint)
+            .timeout_config(
+                aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
+                    .operation_attempt_timeout(Duration::from_secs(20))
+                    .operation_timeout(Duration::from_secs(60))
+                    .build(),
+            )
+            .build();
+        let client = aws_sdk_dynamodb::Client::from_conf(config);
+        if drop_first {
+            client.delete_table().table_name(TABLE).send().await?;
+        }
+        let store = Admin::new(client, TABLE);
         store.create_table().await?;
         let id = |s: &str| ObjectId::parse(s).expect("id");
         store
@@ -345,7 +729,7 @@ impl Moto {
                 name: "Bench project".into(),
                 assigned_collection: Some(id("66df5bf5c4d855fb0bdf5da4")),
                 collection_code: Some("d29fe454-3ecc-4f58-8666-4021ac575d9c".into()),
-                redirect_origins: vec![],
+                redirect_origins: Vec::new(),
             })
             .await?;
         store
@@ -363,206 +747,6 @@ impl Moto {
     }
 }
 
-fn ms(d: Duration) -> f64 {
+pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-/// The figures of one binary over all its processes.
-struct Figures {
-    init_ms: f64,
-    cold_ms: f64,
-    cpu_us_stat: f64,
-    cpu_us_sched: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    peak_mib: f64,
-    trips_cold: f64,
-    trips_warm: f64,
-    connections_warm: u64,
-    invocations: usize,
-    bootstrap: Option<u64>,
-    zip: Option<u64>,
-}
-
-fn figures(subject: &Subject, target_dir: &Path) -> Figures {
-    let s = &subject.samples;
-    let n: usize = s.iter().map(|x| x.warm_latencies.len()).sum();
-    let mut latencies: Vec<Duration> = s.iter().flat_map(|x| x.warm_latencies.iter().copied()).collect();
-    latencies.sort();
-    let size = |p: PathBuf| std::fs::metadata(p).ok().map(|m| m.len());
-    Figures {
-        init_ms: ms(median(s.iter().map(|x| x.init).collect())),
-        cold_ms: ms(median(s.iter().map(|x| x.cold).collect())),
-        cpu_us_stat: s.iter().map(|x| x.warm_ticks).sum::<u64>() as f64 * 1e6
-            / procfs::ticks_per_second() as f64
-            / n as f64,
-        cpu_us_sched: s.iter().map(|x| x.warm_nanos).sum::<u64>() as f64 / 1e3 / n as f64,
-        p50_ms: ms(percentile(&latencies, 50.0)),
-        p99_ms: ms(percentile(&latencies, 99.0)),
-        peak_mib: s.iter().map(|x| x.peak_kib).max().unwrap_or(0) as f64 / 1024.0,
-        trips_cold: s.iter().map(|x| x.cold_trips).sum::<u64>() as f64 / s.len() as f64,
-        trips_warm: s.iter().map(|x| x.warm_trips).sum::<u64>() as f64 / n as f64,
-        connections_warm: s.iter().map(|x| x.warm_connections).sum(),
-        invocations: n,
-        bootstrap: size(target_dir.join("aarch64-unknown-linux-gnu/release").join(subject.name)),
-        zip: size(target_dir.join("lambda").join(subject.name).join("bootstrap.zip")),
-    }
-}
-
-fn machine() -> String {
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo
-        .lines()
-        .find(|l| l.starts_with("model name"))
-        .and_then(|l| l.split_once(':'))
-        .map(|(_, m)| m.trim().to_owned())
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    let rustc = Command::new("rustc")
-        .arg("--version")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default();
-    format!("{model}, {cores} cores, Linux {}, {rustc}", kernel.trim())
-}
-
-fn position(subjects: &[Subject], name: &str) -> Option<usize> {
-    subjects.iter().position(|s| s.name == name)
-}
-
-fn report(subjects: &[Subject], args: &Args) -> anyhow::Result<String> {
-    let f: Vec<Figures> = subjects.iter().map(|s| figures(s, &args.target_dir)).collect();
-    let mb = |b: Option<u64>| b.map_or("not built".to_owned(), |b| format!("{:.2} MB", b as f64 / 1e6));
-    let mut out = String::new();
-    let w = &mut out;
-    writeln!(w, "Machine: {}", machine())?;
-    writeln!(
-        w,
-        "Run: {} fresh processes per binary, interleaved; {} warm invocations per process after {} warm-up ones ({} per binary).\n",
-        args.rounds,
-        args.warm,
-        WARM_UP,
-        args.rounds * args.warm
-    )?;
-    if !args.env.is_empty() {
-        let extra: Vec<String> = args.env.iter().map(|(k, v)| format!("`{k}={v}`")).collect();
-        writeln!(w, "Extra environment: {}.\n", extra.join(", "))?;
-    }
-    writeln!(
-        w,
-        "| | {} |",
-        subjects.iter().map(|s| s.name).collect::<Vec<_>>().join(" | ")
-    )?;
-    writeln!(w, "|---|{}", "---:|".repeat(f.len()))?;
-    let mut row = |label: &str, cell: &dyn Fn(&Figures) -> String| -> anyhow::Result<()> {
-        writeln!(
-            w,
-            "| {label} | {} |",
-            f.iter().map(cell).collect::<Vec<_>>().join(" | ")
-        )?;
-        Ok(())
-    };
-    row("init: spawn → first `/next` (median)", &|x| {
-        format!("{:.2} ms", x.init_ms)
-    })?;
-    row("cold start: spawn → first response (median)", &|x| {
-        format!("{:.2} ms", x.cold_ms)
-    })?;
-    row("warm CPU / invocation, `/proc/<pid>/stat`", &|x| {
-        format!("{:.0} µs", x.cpu_us_stat)
-    })?;
-    row("warm CPU / invocation, `/proc/<pid>/schedstat`", &|x| {
-        format!("{:.0} µs", x.cpu_us_sched)
-    })?;
-    row("warm latency p50 / p99", &|x| {
-        format!("{:.2} / {:.2} ms", x.p50_ms, x.p99_ms)
-    })?;
-    row("peak RSS (VmHWM)", &|x| format!("{:.1} MiB", x.peak_mib))?;
-    row("DynamoDB round trips: cold / warm request", &|x| {
-        format!("{:.3} / {:.3}", x.trips_cold, x.trips_warm)
-    })?;
-    row("DynamoDB connections opened during the warm requests", &|x| {
-        x.connections_warm.to_string()
-    })?;
-    row("`bootstrap`, arm64", &|x| mb(x.bootstrap))?;
-    row("zipped artifact, arm64", &|x| mb(x.zip))?;
-
-    let (Some(func), Some(ct)) = (
-        position(subjects, "biometric-validations").map(|i| &f[i]),
-        position(subjects, "hello-ct").map(|i| &f[i]),
-    ) else {
-        return Ok(out);
-    };
-    writeln!(w, "\nThe function against `hello-ct` (the targets of BENCHMARKS.md):\n")?;
-    let verdict = |ok: bool| if ok { "met" } else { "NOT met" };
-    let init_gap = func.init_ms - ct.init_ms;
-    let cpu_gap = func.cpu_us_stat - ct.cpu_us_stat;
-    writeln!(
-        w,
-        "- init: +{init_gap:.2} ms (×{:.2}); target within 5 ms: {}",
-        func.init_ms / ct.init_ms,
-        verdict(init_gap <= 5.0)
-    )?;
-    writeln!(
-        w,
-        "- warm CPU: +{cpu_gap:.0} µs (×{:.2}; schedstat +{:.0} µs); target within 250 µs: {}",
-        func.cpu_us_stat / ct.cpu_us_stat,
-        func.cpu_us_sched - ct.cpu_us_sched,
-        verdict(cpu_gap <= 250.0)
-    )?;
-    writeln!(
-        w,
-        "- DynamoDB round trips: {:.3} cold, {:.3} warm; target 2 and 1 (plus the cache's re-read once per `PROJECT_CACHE_SECONDS`): {}",
-        func.trips_cold,
-        func.trips_warm,
-        verdict(func.trips_cold <= 2.0 && func.trips_warm < 1.05)
-    )?;
-    writeln!(
-        w,
-        "- peak RSS: {:.1} MiB (×{:.2}); target under 24 MB: {}",
-        func.peak_mib,
-        func.peak_mib / ct.peak_mib,
-        verdict(func.peak_mib * 1.048_576 < 24.0)
-    )?;
-    match (func.zip, ct.zip) {
-        (Some(z), Some(c)) => writeln!(
-            w,
-            "- zipped arm64 artifact: {} (×{:.2}); target under 4 MB: {}",
-            mb(Some(z)),
-            z as f64 / c as f64,
-            verdict(z < 4_000_000)
-        )?,
-        _ => writeln!(w, "- zipped arm64 artifact: not built (scripts/bench.sh builds it)")?,
-    }
-    let function = &subjects[position(subjects, "biometric-validations").expect("present")];
-    let ops = |pick: &dyn Fn(&Sample) -> &BTreeMap<String, u64>, per: f64| {
-        let mut sum: BTreeMap<&str, u64> = BTreeMap::new();
-        for sample in &function.samples {
-            for (op, n) in pick(sample) {
-                *sum.entry(op).or_default() += n;
-            }
-        }
-        sum.iter()
-            .map(|(op, n)| format!("{op} {:.2}", *n as f64 / per))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    writeln!(
-        w,
-        "- the function's DynamoDB calls per request: cold: {}; warm: {}",
-        ops(&|s| &s.cold_ops, function.samples.len() as f64),
-        ops(&|s| &s.warm_ops, func.invocations as f64)
-    )?;
-    Ok(out)
 }

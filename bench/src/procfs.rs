@@ -24,14 +24,22 @@ pub fn ticks_per_second() -> u64 {
     if t > 0 { t as u64 } else { 100 }
 }
 
-/// Time `pid` spent on a CPU in nanoseconds, from `/proc/<pid>/schedstat` (a finer
-/// cross-check of `cpu_ticks`, whose unit is 10 ms).
+/// CPU time of the whole process `pid` (every thread, exited ones included) in nanoseconds:
+/// its process CPU clock (`clock_getcpuclockid(3)`), exact where `cpu_ticks` counts 10 ms
+/// ticks. (`/proc/<pid>/schedstat` would be finer too, but counts the main thread only.)
 pub fn cpu_nanos(pid: u32) -> anyhow::Result<u64> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/schedstat")).context("reading /proc/<pid>/schedstat")?;
-    Ok(s.split_whitespace()
-        .next()
-        .ok_or_else(|| anyhow!("bad schedstat"))?
-        .parse()?)
+    let mut clock: libc::clockid_t = 0;
+    // SAFETY: plain libc calls with valid out-pointers.
+    let rc = unsafe { libc::clock_getcpuclockid(pid as libc::pid_t, &mut clock) };
+    if rc != 0 {
+        return Err(anyhow!("clock_getcpuclockid({pid}): error {rc}"));
+    }
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: as above.
+    if unsafe { libc::clock_gettime(clock, &mut ts) } != 0 {
+        return Err(anyhow!("clock_gettime: {}", std::io::Error::last_os_error()));
+    }
+    Ok(ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
 }
 
 /// Peak resident set size of `pid` in KiB (`VmHWM` of `/proc/<pid>/status`).
@@ -61,7 +69,20 @@ mod tests {
             x = x.wrapping_mul(31).wrapping_add(i);
         }
         std::hint::black_box(x);
-        assert!(cpu_nanos(pid).unwrap() > 0);
+        let nanos = cpu_nanos(pid).unwrap();
+        assert!(nanos > 1_000_000, "{nanos} ns");
+        // Counts every thread: a thread's CPU shows in the process clock.
+        let before = cpu_nanos(pid).unwrap();
+        std::thread::spawn(|| {
+            let mut x = 0u64;
+            for i in 0..50_000_000u64 {
+                x = x.wrapping_mul(31).wrapping_add(i);
+            }
+            std::hint::black_box(x);
+        })
+        .join()
+        .unwrap();
+        assert!(cpu_nanos(pid).unwrap() - before > 1_000_000);
         assert!(peak_rss_kib(pid).unwrap() > 100);
         assert!(cpu_ticks(pid).is_ok());
     }

@@ -1,7 +1,7 @@
-//! DynamoDB clients: the handler's (built without I/O, on `aws::lambda_config`) and the
-//! admin CLI's (the full credentials chain), with the same retry policy and timeouts.
+//! The handler's DynamoDB client, built without I/O on `aws::lambda_config` (the admin
+//! CLI builds its own, on the full credentials chain: src/bin/admin/aws.rs).
 
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
 
 pub use crate::aws::{ATTEMPT_TIMEOUT, CONNECT_TIMEOUT, MAX_ATTEMPTS, OPERATION_TIMEOUT, retry_config, timeout_config};
@@ -16,16 +16,4 @@ pub fn dynamodb(shared: &SdkConfig, endpoint: Option<&str>) -> Client {
 /// The handler's client for `region` (the benchmark's SDK floor builds it this way too).
 pub fn lambda_client(region: &str, endpoint: Option<&str>) -> Client {
     dynamodb(&crate::aws::lambda_config(region), endpoint)
-}
-
-/// A client from the environment's full credentials chain (profiles, SSO, ...): the admin
-/// CLI's, run by people. `endpoint` points it at a local DynamoDB-compatible server.
-pub async fn client_from_env(endpoint: Option<&str>) -> Client {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(retry_config())
-        .timeout_config(timeout_config());
-    if let Some(endpoint) = endpoint {
-        loader = loader.endpoint_url(endpoint);
-    }
-    Client::new(&loader.load().await)
 }

@@ -36,6 +36,12 @@ pub fn client(id: ObjectId) -> Key {
     key(format!("CLIENT#{id}"), CLIENT_SK)
 }
 
+/// The start-up read's key: under `PROJECT#` (which the role may read) but no ObjectId, so
+/// no item is ever written there.
+pub fn warm_up() -> Key {
+    key("PROJECT#WARMUP".to_owned(), PROJECT_SK)
+}
+
 pub fn session(id: ObjectId) -> Key {
     key(format!("LIVENESS_SESSION#{id}"), SESSION_SK)
 }

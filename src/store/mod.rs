@@ -9,6 +9,7 @@ pub mod admin;
 pub mod client;
 mod items;
 pub mod keys;
+pub mod warmup;
 mod write;
 
 use std::time::Duration;
@@ -17,7 +18,7 @@ use aws_sdk_dynamodb::Client as DynamoDb;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 
 pub use admin::Admin;
-pub use client::{ATTEMPT_TIMEOUT, MAX_ATTEMPTS, OPERATION_TIMEOUT, client_from_env, lambda_client};
+pub use client::{ATTEMPT_TIMEOUT, MAX_ATTEMPTS, OPERATION_TIMEOUT, lambda_client};
 use items::{Item, classify, from_item, internal, key_item};
 
 use crate::idempotency::{IdempotencyRecord, RecordId};

@@ -31,7 +31,7 @@ const PREFIX: &str = "/2018-06-01/runtime";
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What the function posted for one invocation, and when.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Answer {
     pub at: Instant,
     pub ok: bool,
@@ -45,6 +45,9 @@ struct Event {
 
 struct State {
     first_poll: OnceLock<Instant>,
+    /// `/next` polls so far; the function is idle (parked in a poll) once it has made one
+    /// more than the invocations it was given.
+    polls: AtomicU64,
     polled: Notify,
     events: tokio::sync::Mutex<mpsc::Receiver<Event>>,
     waiting: Mutex<HashMap<String, oneshot::Sender<Answer>>>,
@@ -66,6 +69,7 @@ impl RuntimeApi {
         let (sender, receiver) = mpsc::channel(1);
         let state = Arc::new(State {
             first_poll: OnceLock::new(),
+            polls: AtomicU64::new(0),
             polled: Notify::new(),
             events: tokio::sync::Mutex::new(receiver),
             waiting: Mutex::new(HashMap::new()),
@@ -105,9 +109,28 @@ impl RuntimeApi {
             .context("the function never polled /next")?
     }
 
-    /// Hands `body` to the function and waits for its answer.
+    /// Hands `body` to the function and waits for its answer, then for its next `/next`
+    /// poll: once this returns, the function is idle and its CPU time is this request's.
     pub async fn invoke(&self, body: Bytes) -> anyhow::Result<Answer> {
-        let id = format!("invocation-{:08}", self.next_id.fetch_add(1, Ordering::Relaxed));
+        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let answer = self.answer(n, body).await?;
+        let parked = async {
+            loop {
+                let notified = self.state.polled.notified();
+                if self.state.polls.load(Ordering::SeqCst) > n {
+                    return;
+                }
+                notified.await;
+            }
+        };
+        tokio::time::timeout(ANSWER_TIMEOUT, parked)
+            .await
+            .context("the function answered but never polled /next again")?;
+        Ok(answer)
+    }
+
+    async fn answer(&self, n: u64, body: Bytes) -> anyhow::Result<Answer> {
+        let id = format!("invocation-{n:08}");
         let (tx, rx) = oneshot::channel();
         self.state.waiting.lock().unwrap().insert(id.clone(), tx);
         self.sender
@@ -133,13 +156,16 @@ pub fn ssl_cert_file() -> &'static str {
 /// sets (the Runtime API's address, the function's identity, JSON logs, the region and
 /// credentials, here dummy ones) and the function's own settings, on local DynamoDB. The one
 /// place the benchmark and the artifact tests configure the function.
+/// `cert_file`: the TLS roots (`SSL_CERT_FILE`), as template.yaml sets them (there, Amazon
+/// Linux 2023's bundle); `keys`: the keys' settings (their secrets' ARNs, as on AWS).
 pub fn function_env(
     runtime_api: &str,
     endpoint: &str,
     table: &str,
-    keys: &[(&'static str, &str)],
-) -> Vec<(&'static str, String)> {
-    let mut env: Vec<(&'static str, String)> = [
+    cert_file: &str,
+    keys: &[(&str, &str)],
+) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = [
         ("AWS_LAMBDA_RUNTIME_API", runtime_api),
         ("AWS_LAMBDA_FUNCTION_NAME", "local"),
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"),
@@ -157,14 +183,12 @@ pub fn function_env(
         ("APP_BASE_URL", "https://app.verifik.co"),
         // One local endpoint for DynamoDB and Secrets Manager (moto serves both).
         ("AWS_ENDPOINT_URL", endpoint),
-        // As template.yaml sets it (there, Amazon Linux 2023's bundle).
-        ("SSL_CERT_FILE", ssl_cert_file()),
+        ("SSL_CERT_FILE", cert_file),
     ]
     .into_iter()
-    .map(|(k, v)| (k, v.to_owned()))
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
-    // The keys' settings: their secrets' ARNs (as on AWS), or the keys themselves.
-    env.extend(keys.iter().map(|(k, v)| (*k, (*v).to_owned())));
+    env.extend(keys.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     env
 }
 
@@ -231,9 +255,9 @@ async fn route(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Ful
 }
 
 async fn next(state: &State) -> Response<Full<Bytes>> {
-    if state.first_poll.set(Instant::now()).is_ok() {
-        state.polled.notify_waiters();
-    }
+    let _ = state.first_poll.set(Instant::now());
+    state.polls.fetch_add(1, Ordering::SeqCst);
+    state.polled.notify_waiters();
     let Some(event) = state.events.lock().await.recv().await else {
         return reply(StatusCode::SERVICE_UNAVAILABLE, "emulator stopped");
     };

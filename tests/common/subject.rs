@@ -86,7 +86,13 @@ impl Artifact {
         .into_iter()
         .filter_map(|k| vars.get(k).map(|v| (k, v.as_str())))
         .collect();
-        let env = runtime_api::function_env(&api.address(), moto_endpoint(), &test.table, &keys);
+        let env = runtime_api::function_env(
+            &api.address(),
+            moto_endpoint(),
+            &test.table,
+            runtime_api::ssl_cert_file(),
+            &keys,
+        );
         let mut child = Command::new(&words[0])
             .args(&words[1..])
             .env_clear()
