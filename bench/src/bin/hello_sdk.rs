@@ -180,7 +180,9 @@ async fn main() -> Result<(), Error> {
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let region = var("AWS_REGION").ok_or("AWS_REGION is not set")?;
     let table = var("TABLE_NAME").ok_or("TABLE_NAME is not set")?;
-    let endpoint = var("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| var("DYNAMODB_ENDPOINT"));
+    let endpoint = var("AWS_ENDPOINT_URL_DYNAMODB")
+        .or_else(|| var("DYNAMODB_ENDPOINT"))
+        .or_else(|| var("AWS_ENDPOINT_URL"));
     let client = biometric_validations::store::lambda_client(&region, endpoint.as_deref());
     let client = variant(client, &var("BENCH_SDK").unwrap_or_default())?;
     // Fresh 24-hex ids: 4 bytes of the start time, 8 of a counter.
