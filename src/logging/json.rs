@@ -87,12 +87,20 @@ where
                 }
             }
         }
-        if let Some(Ok(Value::Object(emf))) = visited.emf.as_deref().map(serde_json::from_str::<Value>) {
-            for (k, v) in emf {
-                root.entry(k).or_insert(v);
-            }
+        let mut line = serde_json::to_string(&Value::Object(root)).map_err(|_| fmt::Error)?;
+        // The EMF members are written by `http::metrics` as one JSON object whose keys are
+        // none of the line's own (`level`, `fields`, `span`, the trace id): its text joins
+        // the root as it is, neither parsed nor written again.
+        if let Some(emf) = visited
+            .emf
+            .as_deref()
+            .and_then(|e| e.strip_prefix('{'))
+            .filter(|e| e.len() > 1)
+        {
+            line.pop();
+            line.push(',');
+            line.push_str(emf);
         }
-        let line = serde_json::to_string(&Value::Object(root)).map_err(|_| fmt::Error)?;
         writeln!(writer, "{line}")
     }
 }
