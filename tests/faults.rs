@@ -2,6 +2,7 @@
 //! within the function's timeout, and the table never holds half a write.
 
 mod common;
+#[allow(dead_code)]
 #[path = "common/proxy.rs"]
 mod proxy;
 

@@ -234,6 +234,46 @@ async fn a_failed_re_read_keeps_the_held_keys() {
     session_claims(&token, SESSION_SECRET).expect("still signed with the held session key");
 }
 
+/// Re-reads whose `AWSCURRENT` answers but whose `AWSPREVIOUS` fails keep a previous key:
+/// the held one while the current key is unchanged, the held current one after a rotation.
+#[tokio::test]
+async fn a_re_read_that_cannot_read_the_previous_version_keeps_a_previous_key() {
+    let env = TestEnv::new().await;
+    let (client_arn, _) = arns(&env);
+    rotate_secret(&client_arn, NEW_1).await;
+    let proxy = proxy::start(moto_endpoint().trim_start_matches("http://").to_owned()).await;
+    // Held from start-up: NEW_1 current, CLIENT_SECRET previous.
+    let app = handler_of(&env, &[], secrets_client(&proxy.endpoint)).await;
+    let (old, new_1) = (
+        client_token(CLIENT_SECRET, None, &claims()),
+        client_token(NEW_1, None, &claims()),
+    );
+    assert_eq!(create_with(&app, &old).await.status, 200);
+    proxy
+        .script
+        .push_when("GetSecretValue", "AWSPREVIOUS", proxy::Fault::InternalServerError, 1000);
+
+    tokio::time::sleep(REFRESH + Duration::from_millis(100)).await;
+    for (name, t) in [("the held previous key", &old), ("the current key", &new_1)] {
+        let reply = create_with(&app, t).await;
+        assert_eq!(reply.status, 200, "{name}: {}", reply.body);
+    }
+    assert!(secret_reads(&proxy) > 0, "the stale keys were re-read");
+
+    // A rotation read while AWSPREVIOUS still fails: the key it retired becomes the previous.
+    let v2 = rotate_secret(&client_arn, NEW_2).await;
+    tokio::time::sleep(REFRESH + Duration::from_millis(100)).await;
+    let with_v2 = client_token(NEW_2, Some(&v2), &claims());
+    for (name, t) in [("the new key", &with_v2), ("the key the rotation retired", &new_1)] {
+        let reply = create_with(&app, t).await;
+        assert_eq!(reply.status, 200, "{name}: {}", reply.body);
+    }
+    create_with(&app, &old)
+        .await
+        .assert_error(401, "InvalidCredentials", "invalid token");
+    assert!(proxy.script.remaining() < 1000, "AWSPREVIOUS reads failed");
+}
+
 #[tokio::test]
 async fn every_client_token_refusal_is_the_same_401() {
     let env = TestEnv::new().await;

@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 pub const FORCED_EVERY: Duration = Duration::from_secs(5);
 
 /// One version of a key. `kid` is its Secrets Manager `VersionId` (none for a local key).
+#[derive(Clone)]
 pub struct KeyVersion {
     pub kid: Option<String>,
     pub material: SecretString,
@@ -45,6 +46,13 @@ impl Versions {
     }
 }
 
+/// What one read of a key found: its versions, and whether `AWSPREVIOUS` could not be
+/// read (an error other than its absence), in which case `versions.previous` is `None`.
+pub struct Fetched {
+    pub versions: Versions,
+    pub previous_unread: bool,
+}
+
 /// Where a key's versions come from.
 pub enum Source {
     /// A key given in the environment (local runs): one version, never re-read.
@@ -56,9 +64,12 @@ pub enum Source {
 }
 
 impl Source {
-    async fn read(&self) -> Result<Versions, String> {
+    async fn read(&self) -> Result<Fetched, String> {
         match self {
-            Source::Fixed(material) => Ok(Versions::single(material)),
+            Source::Fixed(material) => Ok(Fetched {
+                versions: Versions::single(material),
+                previous_unread: false,
+            }),
             Source::SecretsManager { client, secret_id } => secrets_manager::read(client, secret_id).await,
         }
     }
@@ -73,6 +84,8 @@ pub type Derive<T> = fn(&Versions) -> Result<T, String>;
 
 struct Held<T> {
     keys: Arc<T>,
+    /// What `keys` were derived from: a re-read that cannot read `AWSPREVIOUS` keeps one.
+    versions: Versions,
     /// SHA-256 of the current key: compares two rings' keys without holding them twice.
     current_digest: [u8; 32],
 }
@@ -110,20 +123,21 @@ impl<T> Keyring<T> {
         derive: Derive<T>,
         refresh_every: Duration,
     ) -> Result<Self, String> {
-        let versions = source.read().await?;
-        Self::with(variable, source, &versions, derive, refresh_every)
+        // At start-up an unreadable previous version is only logged: nothing is held yet.
+        let fetched = source.read().await?;
+        Self::with(variable, source, fetched.versions, derive, refresh_every)
     }
 
     /// A ring of one key given directly (local runs, and checks that need no I/O).
     pub fn fixed(variable: &'static str, material: SecretString, derive: Derive<T>) -> Result<Self, String> {
         let versions = Versions::single(&material);
-        Self::with(variable, Source::Fixed(material), &versions, derive, Duration::MAX)
+        Self::with(variable, Source::Fixed(material), versions, derive, Duration::MAX)
     }
 
     fn with(
         variable: &'static str,
         source: Source,
-        versions: &Versions,
+        versions: Versions,
         derive: Derive<T>,
         refresh_every: Duration,
     ) -> Result<Self, String> {
@@ -196,7 +210,12 @@ impl<T> Keyring<T> {
         if !self.due(Instant::now(), forced) {
             return;
         }
-        let result = self.source.read().await.and_then(|v| derived(&v, self.derive));
+        let result = self
+            .source
+            .read()
+            .await
+            .map(|fetched| self.completed(fetched))
+            .and_then(|v| derived(v, self.derive));
         let now = Instant::now();
         let mut timing = self.timing.lock().unwrap_or_else(|e| e.into_inner());
         if forced {
@@ -214,11 +233,33 @@ impl<T> Keyring<T> {
             }
         }
     }
+
+    /// A re-read that could not read `AWSPREVIOUS` keeps a previous key from what is held,
+    /// as a failed re-read keeps the held keys: the held previous one while the current key
+    /// is unchanged; after a rotation, the held current one, which the rotation made the
+    /// previous.
+    fn completed(&self, fetched: Fetched) -> Versions {
+        let Fetched {
+            mut versions,
+            previous_unread,
+        } = fetched;
+        if previous_unread {
+            let held = Arc::clone(&self.held.read().unwrap_or_else(|e| e.into_inner()));
+            versions.previous = if held.versions.current.kid == versions.current.kid {
+                held.versions.previous.clone()
+            } else {
+                Some(held.versions.current.clone())
+            };
+            tracing::warn!(variable = self.variable, "keeping the held previous key");
+        }
+        versions
+    }
 }
 
-fn derived<T>(versions: &Versions, derive: Derive<T>) -> Result<Held<T>, String> {
+fn derived<T>(versions: Versions, derive: Derive<T>) -> Result<Held<T>, String> {
     Ok(Held {
-        keys: Arc::new(derive(versions)?),
+        keys: Arc::new(derive(&versions)?),
         current_digest: Sha256::digest(versions.current.material.expose_secret().as_bytes()).into(),
+        versions,
     })
 }

@@ -6,7 +6,7 @@ use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use secrecy::SecretString;
 
-use super::{KeyVersion, Versions};
+use super::{Fetched, KeyVersion, Versions};
 use crate::config::MIN_SECRET_BYTES;
 
 pub const CURRENT: &str = "AWSCURRENT";
@@ -20,29 +20,32 @@ pub fn client(shared: &SdkConfig, endpoint: Option<&str>) -> Client {
 }
 
 /// The secret's current and previous versions. The message of an error names no key
-/// material (only the SDK's error code or kind).
-pub async fn read(client: &Client, secret_id: &str) -> Result<Versions, String> {
+/// material (only the SDK's error code or kind). `AWSPREVIOUS` is a grace period, not a
+/// requirement: a failure to read it is no error, but it is told apart from its absence.
+pub async fn read(client: &Client, secret_id: &str) -> Result<Fetched, String> {
     let (current, previous) = tokio::join!(stage(client, secret_id, CURRENT), stage(client, secret_id, PREVIOUS));
     let current = current?.ok_or_else(|| format!("the secret has no {CURRENT} version"))?;
     if current.material_len < MIN_SECRET_BYTES {
         return Err(format!("its {CURRENT} value must be at least {MIN_SECRET_BYTES} bytes"));
     }
-    let previous = match previous {
-        Ok(Some(p)) if p.material_len >= MIN_SECRET_BYTES => Some(p.version),
+    let (previous, previous_unread) = match previous {
+        Ok(Some(p)) if p.material_len >= MIN_SECRET_BYTES => (Some(p.version), false),
         Ok(Some(_)) => {
             tracing::warn!(secret = secret_id, "the {PREVIOUS} value is too short: not used");
-            None
+            (None, false)
         }
-        Ok(None) => None,
-        // The previous version is a grace period, not a requirement: never fail for it.
+        Ok(None) => (None, false),
         Err(e) => {
             tracing::warn!(secret = secret_id, error = %e, "cannot read the {PREVIOUS} version");
-            None
+            (None, true)
         }
     };
-    Ok(Versions {
-        current: current.version,
-        previous,
+    Ok(Fetched {
+        versions: Versions {
+            current: current.version,
+            previous,
+        },
+        previous_unread,
     })
 }
 

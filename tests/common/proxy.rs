@@ -24,22 +24,38 @@ pub enum Fault {
 }
 
 /// Faults are taken in order by the requests whose `X-Amz-Target` ends with the
-/// operation name; other requests are forwarded untouched.
+/// operation name (and, for `push_when`, whose body contains a text); other requests are
+/// forwarded untouched.
 #[derive(Clone, Default)]
-pub struct Script(Arc<Mutex<VecDeque<(&'static str, Fault)>>>);
+pub struct Script(Arc<Mutex<VecDeque<Entry>>>);
+
+/// An operation, a text its body must contain (if any), and the fault.
+type Entry = (&'static str, Option<&'static str>, Fault);
 
 impl Script {
     pub fn push(&self, operation: &'static str, fault: Fault, times: usize) {
+        self.push_entries(operation, None, fault, times);
+    }
+
+    /// Faults for the requests of `operation` whose body contains `body` only, e.g.
+    /// `GetSecretValue` of `"AWSPREVIOUS"`.
+    pub fn push_when(&self, operation: &'static str, body: &'static str, fault: Fault, times: usize) {
+        self.push_entries(operation, Some(body), fault, times);
+    }
+
+    fn push_entries(&self, operation: &'static str, body: Option<&'static str>, fault: Fault, times: usize) {
         let mut q = self.0.lock().unwrap();
         for _ in 0..times {
-            q.push_back((operation, fault));
+            q.push_back((operation, body, fault));
         }
     }
 
-    fn take(&self, target: &str) -> Option<Fault> {
+    fn take(&self, target: &str, request: &str) -> Option<Fault> {
         let mut q = self.0.lock().unwrap();
-        let i = q.iter().position(|(op, _)| target.ends_with(op))?;
-        q.remove(i).map(|(_, f)| f)
+        let i = q
+            .iter()
+            .position(|(op, body, _)| target.ends_with(op) && body.is_none_or(|b| request.contains(b)))?;
+        q.remove(i).map(|(_, _, f)| f)
     }
 
     pub fn remaining(&self) -> usize {
@@ -154,7 +170,7 @@ async fn serve(
     // One request per connection: moto closes after each answer, and so do we.
     if let Some(request) = read_request(&mut client).await? {
         let target = header(&request, "x-amz-target");
-        let fault = script.take(&target);
+        let fault = script.take(&target, &String::from_utf8_lossy(&request));
         log.lock().unwrap().push(format!("{target} {fault:?}"));
         let response = match fault {
             None => forward(&request, &upstream).await?,

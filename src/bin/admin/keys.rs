@@ -45,7 +45,8 @@ pub async fn signing_key(
         (Some(id), None) => {
             let versions = secrets_manager::read(&client(endpoint_flag).await?, &id)
                 .await
-                .map_err(|why| format!("cannot read the client-token key {id}: {why}"))?;
+                .map_err(|why| format!("cannot read the client-token key {id}: {why}"))?
+                .versions;
             Ok(SigningKey {
                 kid: versions.current.kid.clone(),
                 material: versions.current.material,
