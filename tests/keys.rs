@@ -274,6 +274,29 @@ async fn a_re_read_that_cannot_read_the_previous_version_keeps_a_previous_key() 
     assert!(proxy.script.remaining() < 1000, "AWSPREVIOUS reads failed");
 }
 
+/// A key re-read that stalls while authenticating counts against the request's deadline:
+/// the answer is the contract's 503 in time, not Lambda's timeout after it.
+#[tokio::test]
+async fn a_stalled_key_re_read_counts_against_the_request_deadline() {
+    let env = TestEnv::new().await;
+    let proxy = proxy::start(moto_endpoint().trim_start_matches("http://").to_owned()).await;
+    let deadline = Duration::from_millis(700);
+    let app = handler_of(&env, &[], secrets_client(&proxy.endpoint))
+        .await
+        .with_deadline(deadline);
+    proxy
+        .script
+        .push("GetSecretValue", proxy::Fault::Stall(Duration::from_secs(30)), 1000);
+    tokio::time::sleep(REFRESH + Duration::from_millis(100)).await;
+    let started = Instant::now();
+    let reply = create_with(&app, &client_token(CLIENT_SECRET, None, &claims())).await;
+    let took = started.elapsed();
+    reply.assert_error(503, "ServiceUnavailable", "503:service_unavailable");
+    assert_eq!(reply.header("retry-after"), Some("1"));
+    assert!(took < deadline + Duration::from_millis(500), "answered after {took:?}");
+    assert!(secret_reads(&proxy) > 0, "the stale keys were being re-read");
+}
+
 #[tokio::test]
 async fn every_client_token_refusal_is_the_same_401() {
     let env = TestEnv::new().await;

@@ -27,8 +27,8 @@ use crate::router::Operation;
 use crate::service::{Created, Service};
 use crate::{logging, telemetry};
 
-/// The most a request may spend on storage: under the function's 10 s timeout
-/// (template.yaml), with room for start-up and the answer.
+/// The most a request may spend on its keys and storage, authentication included: under
+/// the function's 10 s timeout (template.yaml), with room for the answer.
 pub const REQUEST_DEADLINE: Duration = Duration::from_secs(8);
 
 /// Everything a request needs, built once at start-up (by `app`).
@@ -140,10 +140,13 @@ impl Handler {
 
     /// `POST /v2/biometric-validations`.
     async fn create(&self, req: &Request, now: Timestamp, trace: &mut Trace) -> Result<Response<Body>, ApiError> {
-        let Admitted { caller, request, key } = steps::admit_create(&self.auth, req, now, trace).await?;
-        let create = self.service.create(caller, &request, key.as_ref(), now);
-        // Whatever DynamoDB does, answer in the contract's shape before Lambda's timeout
-        // would answer for us. A write cut short here is whole or absent (one transaction).
+        let create = async {
+            let Admitted { caller, request, key } = steps::admit_create(&self.auth, req, now, trace).await?;
+            self.service.create(caller, &request, key.as_ref(), now).await
+        };
+        // Whatever Secrets Manager (a key re-read while authenticating) and DynamoDB do,
+        // answer in the contract's shape before Lambda's timeout would answer for us. A
+        // write cut short here is whole or absent (one transaction).
         let created: Created = tokio::time::timeout(self.deadline, create).await.map_err(|_| {
             tracing::warn!("request deadline reached");
             ApiError::ServiceUnavailable

@@ -199,13 +199,16 @@ pub async fn handler_with_secrets(
         .expect("the handler starts")
 }
 
-/// A Secrets Manager client for moto, with dummy credentials.
+/// A Secrets Manager client for moto (or a proxy before it), with dummy credentials.
 pub fn secrets_client(endpoint: &str) -> aws_sdk_secretsmanager::Client {
     let config = aws_sdk_secretsmanager::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "local"))
         .endpoint_url(endpoint)
+        // The function's retries and timeouts (aws.rs), so that faults cost what they would.
+        .retry_config(biometric_validations::aws::retry_config())
+        .timeout_config(biometric_validations::aws::timeout_config())
         .build();
     aws_sdk_secretsmanager::Client::from_conf(config)
 }
