@@ -86,8 +86,6 @@ struct Held<T> {
     keys: Arc<T>,
     /// What `keys` were derived from: a re-read that cannot read `AWSPREVIOUS` keeps one.
     versions: Versions,
-    /// SHA-256 of the current key: compares two rings' keys without holding them twice.
-    current_digest: [u8; 32],
 }
 
 #[derive(Clone, Copy)]
@@ -167,8 +165,10 @@ impl<T> Keyring<T> {
         self.current_digest() == other.current_digest()
     }
 
+    /// SHA-256 of the current key: two rings compared without the keys side by side.
     fn current_digest(&self) -> [u8; 32] {
-        self.held.read().unwrap_or_else(|e| e.into_inner()).current_digest
+        let held = self.held.read().unwrap_or_else(|e| e.into_inner());
+        Sha256::digest(held.versions.current.material.expose_secret().as_bytes()).into()
     }
 
     /// The keys, re-read first if they are older than the refresh bound.
@@ -259,7 +259,6 @@ impl<T> Keyring<T> {
 fn derived<T>(versions: Versions, derive: Derive<T>) -> Result<Held<T>, String> {
     Ok(Held {
         keys: Arc::new(derive(&versions)?),
-        current_digest: Sha256::digest(versions.current.material.expose_secret().as_bytes()).into(),
         versions,
     })
 }
