@@ -39,7 +39,7 @@ struct Counted {
 
 async fn counted() -> Counted {
     let env = TestEnv::new().await;
-    let proxy = proxy::start(moto_endpoint().trim_start_matches("http://").to_owned()).await;
+    let proxy = proxy::start(moto_upstream()).await;
     let clock = Arc::new(Hand(Mutex::new(
         Timestamp::from_unix_millis(now_secs() * 1000).unwrap(),
     )));

@@ -9,15 +9,6 @@ use biometric_validations::model::{FlowStatus, FlowType, ObjectId};
 use biometric_validations::store::{Admin, Store};
 use common::*;
 
-fn stdout(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "admin failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout.clone()).unwrap().trim().to_owned()
-}
-
 #[tokio::test]
 async fn admin_creates_the_table_and_puts_projects_and_flows() {
     let table = format!("bv-cli-{}", std::process::id());

@@ -27,7 +27,7 @@ struct Faulty {
 
 async fn faulty() -> Faulty {
     let env = TestEnv::new().await;
-    let proxy = proxy::start(moto_endpoint().trim_start_matches("http://").to_owned()).await;
+    let proxy = proxy::start(moto_upstream()).await;
     let app = handler(
         &env.config(),
         local_client(&proxy.endpoint),
@@ -196,7 +196,7 @@ async fn a_connection_dropped_after_the_write_never_leaves_half_a_write() {
 async fn the_request_deadline_answers_before_the_function_timeout() {
     // A client whose own timeouts are far too long: the handler's deadline still answers.
     let env = TestEnv::new().await;
-    let proxy = proxy::start(moto_endpoint().trim_start_matches("http://").to_owned()).await;
+    let proxy = proxy::start(moto_upstream()).await;
     let slow = aws_config::timeout::TimeoutConfig::builder()
         .operation_attempt_timeout(Duration::from_secs(60))
         .build();

@@ -15,9 +15,9 @@ mod proxy;
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
-use aws_sdk_dynamodb::config::{BehaviorVersion, ConfigBag, Credentials, Intercept, Region, RuntimeComponents};
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use biometric_validations::model::{ObjectId, RandomIds, SystemClock};
-use biometric_validations::store::{self, keys};
+use biometric_validations::store::keys;
 use common::*;
 use proxy::Fault;
 use serde_json::Value;
@@ -172,16 +172,13 @@ fn allowed(statements: &[Statement], call: &Call) -> bool {
 #[tokio::test]
 async fn every_call_of_the_request_path_is_allowed_and_nothing_more() {
     let env = TestEnv::new().await;
-    let proxy = proxy::start(moto_endpoint().trim_start_matches("http://").to_owned()).await;
+    let proxy = proxy::start(moto_upstream()).await;
     let recorder = Recorder::default();
+    // The tests' client, with the recorder on it.
     let client = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("test", "test", None, None, "local"))
-            .endpoint_url(&proxy.endpoint)
-            .retry_config(store::client::retry_config())
-            .timeout_config(store::client::timeout_config())
+        local_client(&proxy.endpoint)
+            .config()
+            .to_builder()
             .interceptor(recorder.clone())
             .build(),
     );

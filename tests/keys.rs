@@ -172,7 +172,7 @@ fn secret_reads(proxy: &proxy::Proxy) -> usize {
 #[tokio::test]
 async fn made_up_kids_cannot_drive_secrets_manager_calls() {
     let env = TestEnv::new().await;
-    let proxy = proxy::start(moto_endpoint().trim_start_matches("http://").to_owned()).await;
+    let proxy = proxy::start(moto_upstream()).await;
     let mut vars = env.vars();
     vars.insert("SECRETS_REFRESH_SECONDS", "3600".into());
     let app = handler_with_secrets(
@@ -220,7 +220,7 @@ fn keyring_every() -> Duration {
 #[tokio::test]
 async fn a_failed_re_read_keeps_the_held_keys() {
     let env = TestEnv::new().await;
-    let proxy = proxy::start(moto_endpoint().trim_start_matches("http://").to_owned()).await;
+    let proxy = proxy::start(moto_upstream()).await;
     let app = handler_of(&env, &[], secrets_client(&proxy.endpoint)).await;
     // Secrets Manager fails every call from now on (retries included).
     proxy
@@ -241,7 +241,7 @@ async fn a_re_read_that_cannot_read_the_previous_version_keeps_a_previous_key() 
     let env = TestEnv::new().await;
     let (client_arn, _) = arns(&env);
     rotate_secret(&client_arn, NEW_1).await;
-    let proxy = proxy::start(moto_endpoint().trim_start_matches("http://").to_owned()).await;
+    let proxy = proxy::start(moto_upstream()).await;
     // Held from start-up: NEW_1 current, CLIENT_SECRET previous.
     let app = handler_of(&env, &[], secrets_client(&proxy.endpoint)).await;
     let (old, new_1) = (
@@ -279,7 +279,7 @@ async fn a_re_read_that_cannot_read_the_previous_version_keeps_a_previous_key() 
 #[tokio::test]
 async fn a_stalled_key_re_read_counts_against_the_request_deadline() {
     let env = TestEnv::new().await;
-    let proxy = proxy::start(moto_endpoint().trim_start_matches("http://").to_owned()).await;
+    let proxy = proxy::start(moto_upstream()).await;
     let deadline = Duration::from_millis(700);
     let app = handler_of(&env, &[], secrets_client(&proxy.endpoint))
         .await

@@ -199,7 +199,7 @@ async fn the_admin_cli_checks_and_normalises_origins_and_flow_urls() {
     let env = TestEnv::new().await;
     let project = ["put-project", "--client-id", CLIENT, "--id", PROJECT];
     let with = |extra: &[&'static str]| [&project[..], extra].concat();
-    let out = admin(
+    stdout(&admin(
         &env.table,
         &with(&[
             "--redirect-origin",
@@ -209,8 +209,7 @@ async fn the_admin_cli_checks_and_normalises_origins_and_flow_urls() {
             "--redirect-origin",
             "https://app.example",
         ]),
-    );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    ));
     let stored = env.store.project(id(PROJECT)).await.unwrap().unwrap();
     assert_eq!(
         stored.redirect_origins,
@@ -236,12 +235,10 @@ async fn the_admin_cli_checks_and_normalises_origins_and_flow_urls() {
         &[&flow[..], &["https:///app.example"]].concat(),
         "host must be",
     );
-    let out = admin(
+    let flow_id = stdout(&admin(
         &env.table,
         &[&flow[..], &["HTTPS://App.Example/Welcome?x=\u{e9}"]].concat(),
-    );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let flow_id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    ));
     let loaded = Store::new(local_client(moto_endpoint()), env.table.clone())
         .load(id(CLIENT), id(PROJECT), id(&flow_id), None)
         .await

@@ -9,10 +9,11 @@ use biometric_validations::config::{
 };
 use serde_norway::Value;
 
-fn parameter(name: &str) -> Value {
+/// The template's `Parameters`, read once per test.
+fn parameters() -> Value {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/template.yaml")).unwrap();
     let template: Value = serde_norway::from_str(&text).expect("template.yaml is YAML");
-    template["Parameters"][name].clone()
+    template["Parameters"].clone()
 }
 
 fn bound(p: &Value, key: &str) -> i64 {
@@ -33,17 +34,18 @@ fn number_parameters_have_the_settings_ranges() {
                 ..=i64::try_from(*SECRETS_REFRESH_SECONDS.end()).unwrap(),
         ),
     ];
+    let parameters = parameters();
     for (name, range) in ranges {
-        let p = parameter(name);
+        let p = &parameters[name];
         assert_eq!(p["Type"].as_str(), Some("Number"), "{name}");
-        assert_eq!(bound(&p, "MinValue")..=bound(&p, "MaxValue"), range, "{name}");
+        assert_eq!(bound(p, "MinValue")..=bound(p, "MaxValue"), range, "{name}");
     }
 }
 
 /// `ClientTokenMaxSeconds` is a string (empty: no cap), so its range is a pattern.
 #[test]
 fn the_client_token_lifetime_pattern_is_the_settings_range() {
-    let p = parameter("ClientTokenMaxSeconds");
+    let p = &parameters()["ClientTokenMaxSeconds"];
     let pattern = p["AllowedPattern"].as_str().expect("an AllowedPattern");
     let default = p["Default"].as_str().expect("a string default");
     let schema = serde_json::json!({"type": "string", "pattern": pattern});

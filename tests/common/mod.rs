@@ -81,6 +81,11 @@ fn no_moto(message: String) -> ! {
     std::panic::resume_unwind(Box::new(message))
 }
 
+/// moto's `host:port`, what `proxy::start` forwards to.
+pub fn moto_upstream() -> String {
+    moto_endpoint().trim_start_matches("http://").to_owned()
+}
+
 /// The endpoint of this test binary's moto server, started on first use.
 pub fn moto_endpoint() -> &'static str {
     static MOTO: OnceLock<Moto> = OnceLock::new();
@@ -605,6 +610,16 @@ pub fn admin(table: &str, args: &[&str]) -> std::process::Output {
         .env("CLIENT_TOKEN_SECRET", CLIENT_SECRET)
         .output()
         .expect("run admin")
+}
+
+/// What a successful admin command printed, trimmed; its stderr when it failed.
+pub fn stdout(o: &std::process::Output) -> String {
+    assert!(
+        o.status.success(),
+        "admin failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout.clone()).unwrap().trim().to_owned()
 }
 
 /// What the function logs, captured: a writer for `logging::json_layer`.
