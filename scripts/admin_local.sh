@@ -7,14 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -gt 0 ] || set -- --help
-# Only local.env's settings: none of the caller's AWS ones reach moto (a session token)
-# or redirect the admin CLI.
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_DYNAMODB \
-  AWS_ENDPOINT_URL_SECRETS_MANAGER DYNAMODB_ENDPOINT CLIENT_TOKEN_SECRET SESSION_TOKEN_SECRET
-set -a
-# shellcheck source=../local.env
-. ./local.env
-set +a
+# shellcheck source=local_env.sh
+. scripts/local_env.sh
 # MOTO_PORT as `make run` was given it.
 [ -z "${MOTO_PORT:-}" ] || [ "$MOTO_PORT" = 0 ] || AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
 exec cargo run --quiet --bin admin -- "$@"

@@ -27,16 +27,9 @@ command -v curl >/dev/null || { say "curl not found: install it first" >&2; exit
 scripts/bootstrap.sh
 export PATH="$PWD/.venv/bin:$PATH"
 
-# The function's environment, which the admin CLI below reads too (TABLE_NAME, the
-# keys' secrets, dummy AWS credentials and region).
-# Only local.env's settings: none of the caller's AWS ones reach moto (a session token)
-# or redirect the admin CLI.
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_DYNAMODB \
-  AWS_ENDPOINT_URL_SECRETS_MANAGER DYNAMODB_ENDPOINT CLIENT_TOKEN_SECRET SESSION_TOKEN_SECRET
-set -a
-# shellcheck source=../local.env
-. ./local.env
-set +a
+# The function's environment, which the admin CLI below reads too.
+# shellcheck source=local_env.sh
+. scripts/local_env.sh
 
 CLIENT=613375a1eab2fe08527f81e2
 PROJECT=66df5bf5c4d855fb0bdf5da2

@@ -4,8 +4,9 @@
 # PORT as for `make run` (9000); moto on any free port unless MOTO_PORT is given.
 NAME=schemathesis
 MOTO_PORT=${MOTO_PORT:-0}
+# local_stack.sh's bootstrap then installs schemathesis too (one pip run).
+export WITH_CI_TOOLS=1
 source "$(dirname "$0")/local_stack.sh"
-WITH_CI_TOOLS=1 scripts/bootstrap.sh
 
 start_watch --quiet --ignore-changes
 wait_ready
