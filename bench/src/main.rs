@@ -24,6 +24,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
+use biometric_validations::keyring::secrets_manager;
 use biometric_validations::model::{FlowStatus, FlowType, ObjectId, Project, ProjectFlow};
 use biometric_validations::store::Admin;
 use bytes::Bytes;
@@ -611,6 +612,10 @@ fn checked(answer: runtime_api::Answer) -> anyhow::Result<Instant> {
 /// moto on loopback, single-threaded (scripts/moto_server.py); stops with this process.
 struct Moto {
     endpoint: String,
+    /// The seeding clients, built once: the table through `Admin`, the secrets through
+    /// `keyring::secrets_manager`.
+    store: Admin,
+    secrets_manager: aws_sdk_secretsmanager::Client,
     /// `--secret ENV=VALUE`: Secrets Manager secrets to create after each reset.
     secrets: Vec<(String, String)>,
     /// Their ARNs since the last reset, as `ENV=ARN` for the processes.
@@ -637,8 +642,28 @@ impl Moto {
             .strip_prefix("PORT ")
             .with_context(|| format!("moto did not start (printed {line:?}); is moto[server] installed?"))?;
         let stdin = child.stdin.take().context("moto stdin")?;
+        let endpoint = format!("http://127.0.0.1:{port}");
+        // Patient timeouts: on this shared machine moto sometimes takes seconds to create a
+        // table; the function's own clients keep the production ones.
+        let timeouts = aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
+            .operation_attempt_timeout(Duration::from_secs(20))
+            .operation_timeout(Duration::from_secs(60))
+            .build();
+        let shared = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
+                aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "bench"),
+            ))
+            .timeout_config(timeouts)
+            .build();
         Ok(Self {
-            endpoint: format!("http://127.0.0.1:{port}"),
+            store: Admin::new(
+                biometric_validations::store::client::dynamodb(&shared, Some(&endpoint)),
+                TABLE,
+            ),
+            secrets_manager: secrets_manager::client(&shared, Some(&endpoint)),
+            endpoint,
             secrets,
             secret_arns: Default::default(),
             _child: child,
@@ -646,26 +671,11 @@ impl Moto {
         })
     }
 
-    /// Creates a Secrets Manager secret in moto (a JSON 1.1 call; moto routes it by the
-    /// SigV4 scope and checks no signature) and returns its ARN.
-    fn create_secret(&self, name: &str, value: &str) -> anyhow::Result<String> {
-        let body = serde_json::json!({"Name": name, "SecretString": value}).to_string();
-        let out = Command::new("curl")
-            .args(["-sS", "-f", "-X", "POST", &format!("{}/", self.endpoint)])
-            .args(["-H", "X-Amz-Target: secretsmanager.CreateSecret"])
-            .args(["-H", "Content-Type: application/x-amz-json-1.1"])
-            .args([
-                "-H",
-                "Authorization: AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/secretsmanager/aws4_request, SignedHeaders=host, Signature=0",
-            ])
-            .args(["--data-binary", &body])
-            .output()?;
-        ensure!(out.status.success(), "creating the secret {name} in moto failed");
-        let answer: Value = serde_json::from_slice(&out.stdout).context("moto's CreateSecret answer")?;
-        answer["ARN"]
-            .as_str()
-            .map(str::to_owned)
-            .context("no ARN in moto's CreateSecret answer")
+    /// Creates a Secrets Manager secret in moto; returns its ARN.
+    async fn create_secret(&self, name: &str, value: &str) -> anyhow::Result<String> {
+        secrets_manager::create(&self.secrets_manager, name, &value.to_owned().into())
+            .await
+            .map_err(|why| anyhow::anyhow!("creating the secret {name} in moto failed: {why}"))
     }
 
     /// `ENV=ARN` of the secrets created at the last reset.
@@ -685,7 +695,8 @@ impl Moto {
         for (env, value) in &self.secrets {
             arns.push((
                 env.clone(),
-                self.create_secret(&format!("bench/{}", env.to_lowercase()), value)?,
+                self.create_secret(&format!("bench/{}", env.to_lowercase()), value)
+                    .await?,
             ));
         }
         *self.secret_arns.lock().unwrap() = arns;
@@ -699,27 +710,10 @@ impl Moto {
     }
 
     async fn seed_table(&self, drop_first: bool) -> anyhow::Result<()> {
-        // Patient timeouts: on this shared machine moto sometimes takes seconds to create a
-        // table; the function's own client keeps the production ones.
-        let config = aws_sdk_dynamodb::Config::builder()
-            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                "test", "test", None, None, "bench",
-            ))
-            .endpoint_url(&self.endpoint)
-            .timeout_config(
-                aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
-                    .operation_attempt_timeout(Duration::from_secs(20))
-                    .operation_timeout(Duration::from_secs(60))
-                    .build(),
-            )
-            .build();
-        let client = aws_sdk_dynamodb::Client::from_conf(config);
+        let store = &self.store;
         if drop_first {
-            client.delete_table().table_name(TABLE).send().await?;
+            store.client().delete_table().table_name(TABLE).send().await?;
         }
-        let store = Admin::new(client, TABLE);
         store.create_table().await?;
         let id = |s: &str| ObjectId::parse(s).expect("id");
         store
