@@ -48,20 +48,13 @@ pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(50);
 /// and the HTTP client.
 pub fn lambda_config(region: &str) -> SdkConfig {
     use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
-    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-    // The SDK's default HTTPS client (hyper 1, rustls on aws-lc), named only to set the
-    // pool's idle timeout. It ignores HTTP(S)_PROXY, which Lambda does not set.
-    let http = aws_smithy_http_client::Builder::new()
-        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
-        .build_https();
     SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region.to_owned()))
         .credentials_provider(SharedCredentialsProvider::new(
             EnvironmentVariableCredentialsProvider::new(),
         ))
-        .http_client(http)
+        .http_client(https_client(POOL_IDLE_TIMEOUT))
         // Off: its grace period (20 s) is longer than a whole call may take (2.5 s), so it
         // could never fire; the attempt timeout bounds a stalled response. Measured: it cost
         // ~25-50 µs of CPU per call (BENCHMARKS.md).
@@ -69,4 +62,14 @@ pub fn lambda_config(region: &str) -> SdkConfig {
         .retry_config(retry_config())
         .timeout_config(timeout_config())
         .build()
+}
+
+/// The SDK's default HTTPS client (hyper 1, rustls on aws-lc), named only to set the
+/// pool's idle timeout. It ignores HTTP(S)_PROXY, which Lambda does not set.
+pub fn https_client(pool_idle: Duration) -> aws_sdk_dynamodb::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new()
+        .pool_idle_timeout(pool_idle)
+        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+        .build_https()
 }

@@ -20,6 +20,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{Credentials, IdentityCache, StalledStreamProtectionConfig};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use biometric_validations::model::Timestamp;
 use lambda_http::{Body, Error, Request, Response, service_fn};
 
 const CLIENT: &str = "613375a1eab2fe08527f81e2";
@@ -148,12 +149,9 @@ fn variant(client: Client, spec: &str) -> Result<Client, Error> {
                 let seconds: u64 = pool["pool=".len()..]
                     .parse()
                     .map_err(|_| format!("BENCH_SDK: {pool:?}"))?;
-                use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-                let http = aws_smithy_http_client::Builder::new()
-                    .pool_idle_timeout(std::time::Duration::from_secs(seconds))
-                    .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
-                    .build_https();
-                config.set_http_client(Some(http));
+                config.set_http_client(Some(biometric_validations::aws::https_client(
+                    std::time::Duration::from_secs(seconds),
+                )));
             }
             other => return Err(format!("BENCH_SDK: unknown setting {other:?}").into()),
         }
@@ -161,18 +159,11 @@ fn variant(client: Client, spec: &str) -> Result<Client, Error> {
     Ok(Client::from_conf(config.build()))
 }
 
+/// As the function writes times (`model::Timestamp`).
 fn timestamp(ms: u64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000).expect("a valid time");
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        t.month() as u8,
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
+    Timestamp::from_unix_millis(i64::try_from(ms).expect("a valid time"))
+        .expect("a valid time")
+        .to_string()
 }
 
 #[tokio::main(flavor = "current_thread")]
