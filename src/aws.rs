@@ -38,7 +38,7 @@ pub fn timeout_config() -> TimeoutConfig {
 
 /// How long a pooled connection may sit idle and still be used: under DynamoDB's own limit.
 /// DynamoDB closes a connection idle for about 60 s (observed, not documented;
-/// BENCHMARKS.md), and a Lambda instance frozen between requests comes back to a pool whose
+/// docs/performance.md), and a Lambda instance frozen between requests comes back to a pool whose
 /// connection the server may have dropped. hyper checks the idle time when it takes a
 /// connection from the pool, so one idle longer than this is replaced (a resumed TLS
 /// handshake) instead of tried and timed out.
@@ -57,7 +57,7 @@ pub fn lambda_config(region: &str) -> SdkConfig {
         .http_client(https_client(POOL_IDLE_TIMEOUT))
         // Off: its grace period (20 s) is longer than a whole call may take (2.5 s), so it
         // could never fire; the attempt timeout bounds a stalled response. Measured: it cost
-        // ~25-50 µs of CPU per call (BENCHMARKS.md).
+        // ~25-50 µs of CPU per call (docs/performance.md).
         .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .retry_config(retry_config())
         .timeout_config(timeout_config())
@@ -66,7 +66,7 @@ pub fn lambda_config(region: &str) -> SdkConfig {
 
 /// The SDK's default HTTPS client (hyper 1, rustls on aws-lc), named only to set the
 /// pool's idle timeout. It ignores HTTP(S)_PROXY, which Lambda does not set.
-pub fn https_client(pool_idle: Duration) -> aws_sdk_dynamodb::config::SharedHttpClient {
+fn https_client(pool_idle: Duration) -> aws_sdk_dynamodb::config::SharedHttpClient {
     use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
     aws_smithy_http_client::Builder::new()
         .pool_idle_timeout(pool_idle)

@@ -13,6 +13,7 @@ pub mod app;
 pub mod auth;
 pub mod aws;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod http;
 pub mod idempotency;

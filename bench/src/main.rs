@@ -1,4 +1,4 @@
-//! The benchmark harness (BENCHMARKS.md tells the method; `make bench` runs it).
+//! The benchmark harness (docs/performance.md tells the method; `make bench` runs it).
 //!
 //! Runs the function, the SDK floor (`hello-sdk`) and two hello-world `lambda_http`
 //! binaries as fresh processes against a Lambda Runtime API emulator, with moto behind a
@@ -12,20 +12,16 @@ mod capacity;
 mod procfs;
 mod proxy;
 mod report;
-// Shared with the artifact tests.
-#[path = "../../tests/common/runtime_api.rs"]
-mod runtime_api;
 mod tls;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
+use biometric_validations::demo;
 use biometric_validations::keyring::secrets_manager;
-use biometric_validations::model::{FlowStatus, FlowType, ObjectId, Project, ProjectFlow};
 use biometric_validations::store::Admin;
 use bytes::Bytes;
 use clap::Parser;
@@ -33,16 +29,9 @@ use serde_json::Value;
 
 use capacity::Billed;
 use proxy::Proxy;
-use runtime_api::RuntimeApi;
+use test_support::runtime_api::{self, RuntimeApi};
 
 const TABLE: &str = "bench-biometric-validations";
-/// The local client secret the `events/` tokens are signed with.
-const CLIENT_SECRET: &str = "local-client-token-secret-0123456789abcdef";
-const SESSION_SECRET: &str = "local-session-token-secret-0123456789abcdef";
-/// The ids of `events/http-api-login.json` (scripts/make_events.py).
-const CLIENT: &str = "613375a1eab2fe08527f81e2";
-const PROJECT: &str = "66df5bf5c4d855fb0bdf5da2";
-const LOGIN_FLOW: &str = "66df5c22c4d855fb0bdf5da9";
 /// Invocations after the cold one and before the warm measurement starts.
 const WARM_UP: usize = 20;
 /// moto copies the whole table on every transaction, so it slows as the table grows: the
@@ -51,7 +40,7 @@ const RESEED_EVERY: usize = 100;
 
 #[derive(Parser)]
 #[command(
-    about = "Measures the function beside the SDK floor and hello-world lambda_http binaries (see BENCHMARKS.md)"
+    about = "Measures the function beside the SDK floor and hello-world lambda_http binaries (see docs/performance.md)"
 )]
 pub struct Args {
     /// Fresh processes per binary and mode (each gives one init and one cold start).
@@ -87,9 +76,6 @@ pub struct Args {
     /// The API Gateway event every invocation gets.
     #[arg(long, default_value = "events/http-api-login.json")]
     event: PathBuf,
-    /// A Python with moto[server].
-    #[arg(long, env = "MOTO_PYTHON", default_value = ".venv/bin/python")]
-    python: PathBuf,
     /// Also write the report (markdown) here.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -236,14 +222,14 @@ async fn main() -> anyhow::Result<()> {
     // The keys from Secrets Manager (moto, behind the same front), as on AWS; `--secret`
     // adds or replaces settings.
     let mut secrets: Vec<(String, String)> = vec![
-        ("CLIENT_TOKEN_SECRET_ARN".into(), CLIENT_SECRET.into()),
-        ("SESSION_TOKEN_SECRET_ARN".into(), SESSION_SECRET.into()),
+        ("CLIENT_TOKEN_SECRET_ARN".into(), demo::CLIENT_TOKEN_KEY.into()),
+        ("SESSION_TOKEN_SECRET_ARN".into(), demo::SESSION_TOKEN_KEY.into()),
     ];
     for (k, v) in &args.secret {
         secrets.retain(|(name, _)| name != k);
         secrets.push((k.clone(), v.clone()));
     }
-    let moto = Moto::start(&args.python, secrets)?;
+    let moto = Moto::start(secrets)?;
     let bundle = logs.join("bench-ca.pem");
     let resumption = match args.tls_resumption.as_str() {
         "on" => true,
@@ -609,8 +595,9 @@ fn checked(answer: runtime_api::Answer) -> anyhow::Result<Instant> {
     Ok(answer.at)
 }
 
-/// moto on loopback, single-threaded (scripts/moto_server.py); stops with this process.
+/// moto (test_support), with the clients that seed it.
 struct Moto {
+    _server: test_support::moto::Moto,
     endpoint: String,
     /// The seeding clients, built once: the table through `Admin`, the secrets through
     /// `keyring::secrets_manager`.
@@ -620,29 +607,12 @@ struct Moto {
     secrets: Vec<(String, String)>,
     /// Their ARNs since the last reset, as `ENV=ARN` for the processes.
     secret_arns: std::sync::Mutex<Vec<(String, String)>>,
-    _child: Child,
-    _stdin: ChildStdin,
 }
 
 impl Moto {
-    fn start(python: &Path, secrets: Vec<(String, String)>) -> anyhow::Result<Self> {
-        let mut child = Command::new(python)
-            .args(["scripts/moto_server.py", "--exit-on-stdin-eof"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .with_context(|| {
-                format!("starting moto with {python:?}: run scripts/bench.sh (it creates .venv with moto[server])")
-            })?;
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().context("moto stdout")?).read_line(&mut line)?;
-        let port = line
-            .trim()
-            .strip_prefix("PORT ")
-            .with_context(|| format!("moto did not start (printed {line:?}); is moto[server] installed?"))?;
-        let stdin = child.stdin.take().context("moto stdin")?;
-        let endpoint = format!("http://127.0.0.1:{port}");
+    fn start(secrets: Vec<(String, String)>) -> anyhow::Result<Self> {
+        let server = test_support::moto::Moto::start("127.0.0.1").map_err(anyhow::Error::msg)?;
+        let endpoint = server.endpoint.clone();
         // Patient timeouts: on this shared machine moto sometimes takes seconds to create a
         // table; the function's own clients keep the production ones.
         let timeouts = aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
@@ -663,11 +633,10 @@ impl Moto {
                 TABLE,
             ),
             secrets_manager: secrets_manager::client(&shared, Some(&endpoint)),
+            _server: server,
             endpoint,
             secrets,
             secret_arns: Default::default(),
-            _child: child,
-            _stdin: stdin,
         })
     }
 
@@ -715,28 +684,7 @@ impl Moto {
             store.client().delete_table().table_name(TABLE).send().await?;
         }
         store.create_table().await?;
-        let id = |s: &str| ObjectId::parse(s).expect("id");
-        store
-            .put_project(&Project {
-                id: id(PROJECT),
-                client: id(CLIENT),
-                name: "Bench project".into(),
-                assigned_collection: Some(id("66df5bf5c4d855fb0bdf5da4")),
-                collection_code: Some("d29fe454-3ecc-4f58-8666-4021ac575d9c".into()),
-                redirect_origins: Vec::new(),
-            })
-            .await?;
-        store
-            .put_flow(&ProjectFlow {
-                id: id(LOGIN_FLOW),
-                project: id(PROJECT),
-                kind: FlowType::Login,
-                status: FlowStatus::Active,
-                face_liveness: true,
-                requires_2fa: false,
-                redirect_url: None,
-            })
-            .await?;
+        demo::seed(store).await?;
         Ok(())
     }
 }

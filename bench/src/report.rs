@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::capacity::Billed;
 use crate::{Args, Mode, Phase, Subject, ms};
 
-/// List prices, us-east-1, read 2026-12-01 (BENCHMARKS.md cites the pages):
+/// List prices, us-east-1, read 2026-12-01 (docs/performance.md cites the pages):
 /// DynamoDB on-demand, standard table class, per million request units.
 const DYNAMODB_WRU: f64 = 0.625;
 const DYNAMODB_RRU: f64 = 0.125;

@@ -4,16 +4,9 @@
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
 
-pub use crate::aws::{ATTEMPT_TIMEOUT, CONNECT_TIMEOUT, MAX_ATTEMPTS, OPERATION_TIMEOUT, retry_config, timeout_config};
-
 /// The handler's client on the shared configuration; `endpoint` points it at a local server.
 pub fn dynamodb(shared: &SdkConfig, endpoint: Option<&str>) -> Client {
     let mut config = aws_sdk_dynamodb::config::Builder::from(shared);
     config.set_endpoint_url(endpoint.map(str::to_owned));
     Client::from_conf(config.build())
-}
-
-/// The handler's client for `region` (the benchmark's SDK floor builds it this way too).
-pub fn lambda_client(region: &str, endpoint: Option<&str>) -> Client {
-    dynamodb(&crate::aws::lambda_config(region), endpoint)
 }

@@ -18,7 +18,6 @@ use aws_sdk_dynamodb::Client as DynamoDb;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 
 pub use admin::Admin;
-pub use client::{ATTEMPT_TIMEOUT, MAX_ATTEMPTS, OPERATION_TIMEOUT, lambda_client};
 use items::{Item, classify, from_item, internal, key_item};
 
 use crate::idempotency::{IdempotencyRecord, RecordId};

@@ -3,7 +3,7 @@
 //! On Lambda, init runs with the CPU burst given to every new execution environment, while
 //! a request runs at the memory's CPU share (about 0.15 vCPU at 256 MB). The first
 //! connection's TCP and TLS handshakes (certificate chain verification, key exchange) are
-//! the bulk of a cold request's CPU (BENCHMARKS.md), so they are paid here instead: one
+//! the bulk of a cold request's CPU (docs/performance.md), so they are paid here instead: one
 //! `GetItem` of a key that never exists (`keys::warm_up`), through the handler's own client
 //! (so through the same connection pool), which the function's role already allows
 //! (`dynamodb:GetItem` on `PROJECT#*`) and which costs half a read unit (eventually
@@ -107,7 +107,7 @@ mod tests {
     #[tokio::test]
     async fn the_first_request_reuses_the_connection_the_warm_up_opened() {
         let (endpoint, connections) = server(true);
-        let client = crate::store::lambda_client("us-east-1", Some(&endpoint));
+        let client = crate::store::client::dynamodb(&crate::aws::lambda_config("us-east-1"), Some(&endpoint));
         connect(&client, "t").await;
         assert_eq!(connections.load(Ordering::SeqCst), 1, "the warm-up connects");
         // The handler's next call, through the same client: no new connection.
@@ -125,7 +125,7 @@ mod tests {
     #[tokio::test]
     async fn a_silent_server_holds_init_back_at_most_the_bound() {
         let (endpoint, connections) = server(false);
-        let client = crate::store::lambda_client("us-east-1", Some(&endpoint));
+        let client = crate::store::client::dynamodb(&crate::aws::lambda_config("us-east-1"), Some(&endpoint));
         let started = Instant::now();
         connect(&client, "t").await;
         let took = started.elapsed();
@@ -138,7 +138,10 @@ mod tests {
     async fn an_unreachable_endpoint_is_ignored() {
         // A port nothing listens on: refused at once; the warm-up returns, it does not panic.
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let client = crate::store::lambda_client("us-east-1", Some(&format!("http://127.0.0.1:{port}")));
+        let client = crate::store::client::dynamodb(
+            &crate::aws::lambda_config("us-east-1"),
+            Some(&format!("http://127.0.0.1:{port}")),
+        );
         let started = Instant::now();
         connect(&client, "t").await;
         assert!(started.elapsed() <= WARM_UP_TIMEOUT + Duration::from_millis(300));

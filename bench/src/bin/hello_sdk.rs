@@ -3,7 +3,7 @@
 //! of a liveness session and a biometric validation, each a `Put` conditioned on
 //! `attribute_not_exists(pk)`, with the same attributes and value lengths (the harness
 //! bills both from the bodies it sees, so any drift shows in its report) — through a client
-//! built by the library's `store::lambda_client`, the function's own configuration.
+//! built as the function builds its own (`aws::lambda_config`, `store::client::dynamodb`).
 //! Whatever the function spends above this binary's CPU is the function's own work.
 //!
 //! `BENCH_SDK` changes the client for A/B measurements of per-call settings, a
@@ -149,9 +149,14 @@ fn variant(client: Client, spec: &str) -> Result<Client, Error> {
                 let seconds: u64 = pool["pool=".len()..]
                     .parse()
                     .map_err(|_| format!("BENCH_SDK: {pool:?}"))?;
-                config.set_http_client(Some(biometric_validations::aws::https_client(
-                    std::time::Duration::from_secs(seconds),
-                )));
+                // The SDK's default HTTPS client, as `aws::lambda_config` builds it, with
+                // another idle timeout.
+                use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+                let client = aws_smithy_http_client::Builder::new()
+                    .pool_idle_timeout(std::time::Duration::from_secs(seconds))
+                    .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+                    .build_https();
+                config.set_http_client(Some(client));
             }
             other => return Err(format!("BENCH_SDK: unknown setting {other:?}").into()),
         }
@@ -171,10 +176,9 @@ async fn main() -> Result<(), Error> {
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let region = var("AWS_REGION").ok_or("AWS_REGION is not set")?;
     let table = var("TABLE_NAME").ok_or("TABLE_NAME is not set")?;
-    let endpoint = var("AWS_ENDPOINT_URL_DYNAMODB")
-        .or_else(|| var("DYNAMODB_ENDPOINT"))
-        .or_else(|| var("AWS_ENDPOINT_URL"));
-    let client = biometric_validations::store::lambda_client(&region, endpoint.as_deref());
+    let endpoint = var("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| var("AWS_ENDPOINT_URL"));
+    let shared = biometric_validations::aws::lambda_config(&region);
+    let client = biometric_validations::store::client::dynamodb(&shared, endpoint.as_deref());
     let client = variant(client, &var("BENCH_SDK").unwrap_or_default())?;
     // Fresh 24-hex ids: 4 bytes of the start time, 8 of a counter.
     let start = SystemTime::now().duration_since(UNIX_EPOCH)?;
