@@ -32,4 +32,4 @@ if [ -z "${ARTIFACT_RUNNER+set}" ] && { ! command -v qemu-aarch64 >/dev/null || 
 fi
 
 echo "== fixture and contract tests against: ${runner:+$runner }$artifact"
-ARTIFACT="$artifact" ARTIFACT_RUNNER="$runner" scripts/test.sh --test fixtures --test openapi
+ARTIFACT="$artifact" ARTIFACT_RUNNER="$runner" make test ARGS="--test api -- fixtures:: openapi::"

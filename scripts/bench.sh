@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark of BENCHMARKS.md: release builds of the function, the SDK floor and the two
+# The benchmark of docs/performance.md: release builds of the function, the SDK floor and the two
 # hello-world lambda_http functions (for this machine, to run them; for arm64 with cargo
 # lambda, to size them), then the harness (bench/), over plain HTTP and HTTPS. Arguments go
 # to the harness (see `--help`).
@@ -19,7 +19,7 @@ cargo lambda build --release --arm64 --output-format zip -p biometric-validation
 cargo lambda build --release --arm64 --output-format zip -p bench --bin hello-ct
 cargo lambda build --release --arm64 --output-format zip -p bench --bin hello-mt
 
-# .cargo/config.toml builds AWS-LC without CPU-jitter entropy (BENCHMARKS.md): show that the
+# .cargo/config.toml builds AWS-LC without CPU-jitter entropy (docs/performance.md): show that the
 # builds above got it — aws-lc-sys's build script saw the variable, and its static library
 # has no jitter code (with it, the library defines `tree_jitter_*` and calls `jent_*`).
 jitter_check() {
@@ -43,5 +43,6 @@ jitter_check target/aarch64-unknown-linux-gnu/release
 args=()
 [ "${BENCH_SHORT:-0}" = 1 ] && args=(--rounds 2 --warm 40 --keyed 10 --freezes 2)
 echo "== harness"
+cargo clippy -p bench --all-targets -- -D warnings
 MOTO_PYTHON="$PWD/.venv/bin/python" target/release/bench "${args[@]}" --out target/bench/report.md "$@"
 echo "bench: report written to target/bench/report.md"

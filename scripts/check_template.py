@@ -9,7 +9,7 @@
   (the metric contract, README "Operations"), and the dashboard shows every alarm;
 - samconfig.toml's parameter_overrides name template parameters with allowed values, and
   deploy dev all at once and prod as a canary;
-- the pipeline's CloudFormation execution role (pipeline/github-oidc.yaml) allows, for every
+- the pipeline's CloudFormation execution role (.github/github-oidc.yaml) allows, for every
   resource type of the transformed template, the calls CloudFormation's handlers of that type
   make in its service (from the resource schemas cfn-lint ships), but those of features the
   template does not use (NOT_NEEDED), so a resource added to the template without its

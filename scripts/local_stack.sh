@@ -1,12 +1,13 @@
 # shellcheck shell=bash
 # Sourced by scripts/run.sh and scripts/schemathesis.sh: checks the ports, starts moto,
-# creates the table with the demo client (one project, two flows), mints a demo token
-# into $TOKEN; `start_watch` then serves the function with `cargo lambda watch` and
-# `wait_ready` waits until it answers. Everything started is stopped on exit, and says so.
+# seeds it (admin seed-demo: the keys' secrets, the table, the demo client's project and two
+# flows), mints a demo token into $TOKEN; `start_watch` then serves the function with
+# `cargo lambda watch` and `wait_ready` waits until it answers. Everything started is
+# stopped on exit, and says so.
 #
 # Settings: PORT (the function, default 9000), MOTO_PORT (default 5005; 0 picks a free
 # one), MOTO_HOST (default 127.0.0.1; 0.0.0.0 makes moto reachable from containers).
-# The function's environment is local.env; only AWS_ENDPOINT_URL is set here.
+# The function's environment is scripts/local.env; only AWS_ENDPOINT_URL is set here.
 
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -31,10 +32,10 @@ export PATH="$PWD/.venv/bin:$PATH"
 # shellcheck source=local_env.sh
 . scripts/local_env.sh
 
+# The demo ids (src/demo.rs), for the curl below.
 CLIENT=613375a1eab2fe08527f81e2
 PROJECT=66df5bf5c4d855fb0bdf5da2
 LOGIN_FLOW=66df5c22c4d855fb0bdf5da9
-ONBOARDING_FLOW=66df5c22c4d855fb0bdf5daa
 URL="http://127.0.0.1:$PORT/lambda-url/biometric-validations/v2/biometric-validations"
 
 pids=()
@@ -47,6 +48,7 @@ cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
     rm -f "${moto_log:-}"
+    [ -z "${wrote_run_file:-}" ] || rm -f "$RUN_FILE"
     local list
     list=$(printf '%s, ' "${started[@]}")
     say "${interrupted:+$interrupted: }stopped ${list%, }"
@@ -78,22 +80,13 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port"
 say "moto (DynamoDB, Secrets Manager) on $AWS_ENDPOINT_URL (its request log: $moto_log)"
 
 admin=target/debug/admin
-# The keys in moto's Secrets Manager, holding the documented local keys: the function
-# reads them by ARN as on AWS (and the events/ fixtures' tokens verify).
-$admin create-key --name "$CLIENT_TOKEN_SECRET_ARN" --value-from-env LOCAL_CLIENT_TOKEN_KEY >/dev/null
-$admin create-key --name "$SESSION_TOKEN_SECRET_ARN" --value-from-env LOCAL_SESSION_TOKEN_KEY >/dev/null
-$admin create-table >/dev/null
-$admin put-project --client-id $CLIENT --id $PROJECT --name "Demo project" \
-  --assigned-collection 66df5bf5c4d855fb0bdf5da4 --collection-code d29fe454-3ecc-4f58-8666-4021ac575d9c >/dev/null
-$admin put-flow --project-id $PROJECT --id $LOGIN_FLOW --type login >/dev/null
-$admin put-flow --project-id $PROJECT --id $ONBOARDING_FLOW --type onboarding >/dev/null
+# The keys in moto's Secrets Manager, holding the documented local keys (the function reads
+# them by ARN as on AWS, and the events/ fixtures' tokens verify), and the demo data.
+$admin seed-demo | while IFS= read -r line; do say "$line"; done
 TOKEN=$($admin mint-token --client-id $CLIENT --ttl-seconds 86400)
-say "keys $CLIENT_TOKEN_SECRET_ARN and $SESSION_TOKEN_SECRET_ARN in Secrets Manager;"
-say "table $TABLE_NAME seeded: client $CLIENT, project $PROJECT,"
-say "  login flow $LOGIN_FLOW, onboarding flow $ONBOARDING_FLOW"
 
 # Serves the function with `cargo lambda watch` in the background, with the environment
-# of local.env (and this moto). Extra arguments go to `cargo lambda watch`.
+# of scripts/local.env (and this moto). Extra arguments go to `cargo lambda watch`.
 #  --disable-cors: API Gateway adds no CORS here, and the function answers OPTIONS with
 #    its 405; without it the watch server answers OPTIONS itself and adds CORS headers.
 #  the runner: `cargo lambda watch` sets AWS_LAMBDA_MAX_CONCURRENCY=1 for every function
@@ -102,7 +95,7 @@ say "  login flow $LOGIN_FLOW, onboarding flow $ONBOARDING_FLOW"
 #    runner takes it out again.
 start_watch() {
   cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$PORT" --disable-cors \
-    --env-file local.env --env-var "AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL" \
+    --env-file scripts/local.env --env-var "AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL" \
     --config 'target."cfg(all())".runner=["env","-u","AWS_LAMBDA_MAX_CONCURRENCY"]' \
     "$@" &
   watch_pid=$!
@@ -121,6 +114,11 @@ wait_ready() {
   code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 600 -X POST "$URL" || true)
   if [ "$code" = 401 ]; then
     say "the function answers on 127.0.0.1:$PORT (a POST without a token got its 401)"
+    # For `make admin` and `make invoke` in another terminal, whatever ports were picked.
+    if [ "$NAME" = run ]; then
+      printf 'RUN_PID=%s\nPORT=%s\nAWS_ENDPOINT_URL=%s\n' "$$" "$PORT" "$AWS_ENDPOINT_URL" >"$RUN_FILE"
+      wrote_run_file=1
+    fi
   else
     say "the function answered a POST without a token with ${code:-nothing}, not 401; see its log above" >&2
     exit 1

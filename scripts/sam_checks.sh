@@ -2,15 +2,15 @@
 # `make sam-checks`: the deployment checks that need no AWS account: cfn-lint (the stack's
 # template and the pipeline's), sam validate --lint, the transformed template
 # (scripts/check_template.py), actionlint on the GitHub workflows, an offline `sam build`
-# (scripts/sam_build.sh), that the built template passes no key to the function, and that
+# (make sam-build), that the built template passes no key to the function, and that
 # the artifact is an aarch64 `bootstrap` ELF (scripts/artifact_test.sh then runs it). CI runs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WITH_CI_TOOLS=1 scripts/bootstrap.sh
 export PATH="$PWD/.venv/bin:$PATH" SAM_CLI_TELEMETRY=0 AWS_REGION=${AWS_REGION:-us-east-1}
 
-echo "== cfn-lint template.yaml pipeline/github-oidc.yaml"
-cfn-lint template.yaml pipeline/github-oidc.yaml
+echo "== cfn-lint template.yaml .github/github-oidc.yaml"
+cfn-lint template.yaml .github/github-oidc.yaml
 echo "== sam validate --lint"
 sam validate --lint --region "$AWS_REGION"
 echo "== the transformed template (alias, rollback alarms, metrics, samconfig.toml)"
@@ -18,7 +18,7 @@ python scripts/check_template.py template.yaml
 echo "== actionlint .github/workflows"
 actionlint
 echo "== sam build"
-scripts/sam_build.sh
+make sam-build
 echo "== the built template holds no key: only the secrets' ARNs reach the function"
 built=.aws-sam/build/template.yaml
 if grep -nE 'resolve:secretsmanager|^[[:space:]]+(CLIENT|SESSION)_TOKEN_SECRET:|local-(client|session)-token-secret' "$built"; then

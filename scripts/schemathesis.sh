@@ -14,7 +14,7 @@ wait_ready
 # Hooks leave out bodies the local emulator itself cannot carry (see the file).
 export SCHEMATHESIS_HOOKS=scripts.schemathesis_hooks
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
-st run openapi.yaml --url "http://127.0.0.1:$PORT/lambda-url/biometric-validations" \
+st --config-file scripts/schemathesis.toml run docs/openapi.yaml --url "http://127.0.0.1:$PORT/lambda-url/biometric-validations" \
   --header "Authorization: Bearer $TOKEN" \
   --checks all --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-100}" --workers 1 \
   --phases examples,coverage,fuzzing --request-timeout 30 --warnings off --generation-database none

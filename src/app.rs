@@ -106,7 +106,7 @@ pub async fn run() -> Result<(), lambda_http::Error> {
         let config = Config::from_env()?;
         let clients = Clients::for_lambda(&config);
         // The DynamoDB connection opens (TCP, TLS) while the keys are read: both during
-        // init, which runs with burst CPU, and not on the first request (BENCHMARKS.md).
+        // init, which runs with burst CPU, and not on the first request (docs/performance.md).
         let dynamodb = clients.dynamodb.clone();
         let (handler, ()) = tokio::join!(
             handler(&config, clients, Arc::new(SystemClock), Arc::new(RandomIds::new())),

@@ -29,6 +29,17 @@ pub struct Cli {
 pub enum Command {
     /// Create the table (pk/sk strings, on-demand) and turn TTL on for `ttl`.
     CreateTable,
+    /// Local servers only (`make run` runs it): the two keys' secrets holding the documented
+    /// local test keys (unless they exist), the table, and the demo client's project with a
+    /// login and an onboarding flow. Running it again changes nothing.
+    SeedDemo {
+        /// The client-token key's secret name [env: CLIENT_TOKEN_SECRET_ARN].
+        #[arg(long, env = "CLIENT_TOKEN_SECRET_ARN", hide_env = true)]
+        client_key_secret: String,
+        /// The session-token key's secret name [env: SESSION_TOKEN_SECRET_ARN].
+        #[arg(long, env = "SESSION_TOKEN_SECRET_ARN", hide_env = true)]
+        session_key_secret: String,
+    },
     /// Create or replace a project; prints its id.
     PutProject {
         /// The owning client's id (ObjectId).

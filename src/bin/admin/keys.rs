@@ -109,6 +109,17 @@ pub async fn rotate(endpoint_flag: Option<&str>, secret_id: &str) -> Result<Stri
     ))
 }
 
+/// Creates a key's secret holding `material` (a documented local key), unless a secret of
+/// that name exists.
+pub async fn create_unless_exists(endpoint_flag: Option<&str>, name: &str, material: &str) -> Result<(), String> {
+    let client = client(endpoint_flag).await?;
+    match secrets_manager::create(&client, name, &SecretString::from(material.to_owned())).await {
+        Ok(_) => Ok(()),
+        Err(why) if why == "ResourceExistsException" => Ok(()),
+        Err(why) => Err(format!("cannot create {name}: {why}")),
+    }
+}
+
 /// Creates a key's secret with a fresh random value, or with the value of the variable
 /// `from_env` (the documented local keys); prints its ARN.
 pub async fn create(endpoint_flag: Option<&str>, name: &str, from_env: Option<&str>) -> Result<String, String> {

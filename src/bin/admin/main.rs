@@ -9,6 +9,7 @@ mod cli;
 mod keys;
 
 use aws_sdk_dynamodb::Client as DynamoDb;
+use biometric_validations::demo;
 use biometric_validations::model::{
     Client, ClientStatus, Clock, FlowStatus, FlowType, IdSource, ObjectId, Project, ProjectFlow, RandomIds, SystemClock,
 };
@@ -80,6 +81,39 @@ async fn run(cli: Cli) -> Result<String, String> {
         _ => e.to_string(),
     };
     match &cli.command {
+        Command::SeedDemo {
+            client_key_secret,
+            session_key_secret,
+        } => {
+            match &endpoint {
+                Some(ep) if ep.local => {}
+                _ => {
+                    return Err(
+                        "seed-demo writes the documented local test keys: it runs only against a local \
+                                 endpoint (--endpoint http://127.0.0.1:5005, or AWS_ENDPOINT_URL), never AWS"
+                            .into(),
+                    );
+                }
+            }
+            let store = store().await?;
+            for (name, key) in [
+                (client_key_secret, demo::CLIENT_TOKEN_KEY),
+                (session_key_secret, demo::SESSION_TOKEN_KEY),
+            ] {
+                keys::create_unless_exists(cli.endpoint.as_deref(), name, key).await?;
+            }
+            store.create_table().await.map_err(failed)?;
+            demo::seed(&store).await.map_err(failed)?;
+            Ok(format!(
+                "keys {client_key_secret} and {session_key_secret} hold the documented local keys;\n\
+                 table {} seeded: client {}, project {}, login flow {}, onboarding flow {}",
+                store.table(),
+                demo::CLIENT,
+                demo::PROJECT,
+                demo::LOGIN_FLOW,
+                demo::ONBOARDING_FLOW
+            ))
+        }
         Command::CreateTable => {
             let store = store().await?;
             store.create_table().await.map_err(failed)?;
