@@ -5,7 +5,7 @@
 //! The keys are public (README): never use them on AWS. The function refuses them at
 //! start-up when it talks to AWS itself (`config`).
 
-use crate::model::{FlowStatus, FlowType, ObjectId, Project, ProjectFlow};
+use crate::model::{FlowStatus, FlowType, Id, Project, ProjectFlow};
 use crate::store::{Admin, StoreError};
 
 /// The documented local client-token key (HS256): the `events/` tokens are signed with it.
@@ -20,8 +20,8 @@ pub const ONBOARDING_FLOW: &str = "66df5c22c4d855fb0bdf5daa";
 pub const COLLECTION: &str = "66df5bf5c4d855fb0bdf5da4";
 pub const COLLECTION_CODE: &str = "d29fe454-3ecc-4f58-8666-4021ac575d9c";
 
-fn id(s: &str) -> ObjectId {
-    ObjectId::parse(s).unwrap_or_else(|| unreachable!("the demo ids are ObjectIds"))
+fn id<K>(s: &str) -> Id<K> {
+    Id::parse(s).unwrap_or_else(|| unreachable!("the demo ids are ObjectIds"))
 }
 
 /// A usable project (with its face collection) of `client`.
@@ -30,7 +30,7 @@ pub fn project(project: &str, client: &str) -> Project {
         id: id(project),
         client: id(client),
         name: "Demo project".into(),
-        assigned_collection: Some(id(COLLECTION)),
+        assigned_collection: Some(id::<()>(COLLECTION).object_id()),
         collection_code: Some(COLLECTION_CODE.into()),
         redirect_origins: vec![],
     }

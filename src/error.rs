@@ -3,8 +3,9 @@
 
 use std::borrow::Cow;
 
+use lambda_http::http::StatusCode;
+
 use crate::model::{FlowType, ValidationType};
-use crate::request::MAX_BODY_BYTES;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
@@ -30,8 +31,9 @@ pub enum ApiError {
     RedirectOriginNotAllowed,
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// The body is over `limit` bytes.
     #[error("payload too large")]
-    PayloadTooLarge,
+    PayloadTooLarge { limit: usize },
     /// `allow`: the path's methods, as the `Allow` header lists them (`POST`, `GET, HEAD`).
     #[error("method not allowed")]
     MethodNotAllowed { allow: String },
@@ -48,18 +50,18 @@ impl ApiError {
         Self::Fields(vec![message.into()])
     }
 
-    pub fn status(&self) -> u16 {
+    pub fn status(&self) -> StatusCode {
         match self {
-            Self::NoToken | Self::TokenExpired | Self::InvalidToken => 401,
-            Self::InvalidJson(_) => 400,
-            Self::Fields(_) | Self::IdempotencyKeyReused => 409,
-            Self::TypeMismatch { .. } | Self::RedirectOriginNotAllowed => 409,
-            Self::ProjectNotFound | Self::RouteNotFound(_) => 404,
-            Self::UnsupportedMediaType => 415,
-            Self::PayloadTooLarge => 413,
-            Self::MethodNotAllowed { .. } => 405,
-            Self::ServiceUnavailable => 503,
-            Self::Internal => 500,
+            Self::NoToken | Self::TokenExpired | Self::InvalidToken => StatusCode::UNAUTHORIZED,
+            Self::InvalidJson(_) => StatusCode::BAD_REQUEST,
+            Self::Fields(_) | Self::IdempotencyKeyReused => StatusCode::CONFLICT,
+            Self::TypeMismatch { .. } | Self::RedirectOriginNotAllowed => StatusCode::CONFLICT,
+            Self::ProjectNotFound | Self::RouteNotFound(_) => StatusCode::NOT_FOUND,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -73,7 +75,7 @@ impl ApiError {
             Self::ProjectNotFound => "Project_not_found_or_featured_disabled",
             Self::TypeMismatch { .. } | Self::RedirectOriginNotAllowed => "InvalidArgument",
             Self::UnsupportedMediaType => "UnsupportedMediaType",
-            Self::PayloadTooLarge => "PayloadTooLarge",
+            Self::PayloadTooLarge { .. } => "PayloadTooLarge",
             Self::MethodNotAllowed { .. } => "MethodNotAllowed",
             Self::RouteNotFound(_) => "ResourceNotFound",
             Self::ServiceUnavailable => "ServiceUnavailable",
@@ -98,7 +100,7 @@ impl ApiError {
             .into(),
             Self::RedirectOriginNotAllowed => "redirectUrl origin is not allowed for this project".into(),
             Self::UnsupportedMediaType => "Content-Type must be application/json".into(),
-            Self::PayloadTooLarge => format!("body must be at most {MAX_BODY_BYTES} bytes").into(),
+            Self::PayloadTooLarge { limit } => format!("body must be at most {limit} bytes").into(),
             Self::MethodNotAllowed { allow } => {
                 let verb = if allow.contains(',') { "are" } else { "is" };
                 format!("only {allow} {verb} allowed on this path").into()
@@ -125,7 +127,7 @@ mod tests {
             "missing project".into(),
             "type must be one of: [validation,login,onboarding,oneTimeLink]".into(),
         ]);
-        assert_eq!(e.status(), 409);
+        assert_eq!(e.status(), StatusCode::CONFLICT);
         assert_eq!(
             e.body(),
             r#"{"code":"MissingParameter","message":"missing project. type must be one of: [validation,login,onboarding,oneTimeLink]"}"#
@@ -139,7 +141,7 @@ mod tests {
             flow: FlowType::Onboarding,
         };
         assert_eq!(e.message(), "type login does not match project flow type onboarding");
-        assert_eq!((e.status(), e.code()), (409, "InvalidArgument"));
+        assert_eq!((e.status(), e.code()), (StatusCode::CONFLICT, "InvalidArgument"));
     }
 
     #[test]
@@ -149,12 +151,13 @@ mod tests {
             e.body(),
             r#"{"code":"InvalidArgument","message":"redirectUrl origin is not allowed for this project"}"#
         );
-        assert_eq!(e.status(), 409);
+        assert_eq!(e.status(), StatusCode::CONFLICT);
     }
 
     #[test]
     fn messages_state_their_limits() {
-        assert_eq!(ApiError::PayloadTooLarge.message(), "body must be at most 16384 bytes");
+        let large = ApiError::PayloadTooLarge { limit: 16384 };
+        assert_eq!(large.message(), "body must be at most 16384 bytes");
         let one = ApiError::MethodNotAllowed { allow: "POST".into() };
         assert_eq!(one.message(), "only POST is allowed on this path");
         let two = ApiError::MethodNotAllowed {

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::model::{ObjectId, Timestamp};
+use crate::model::{ClientId, Pair, SessionId, Timestamp, ValidationId};
 use crate::request::CreateRequest;
 
 pub const MAX_KEY_LEN: usize = 255;
@@ -45,8 +45,16 @@ impl std::fmt::Debug for IdempotencyKey {
 /// Where a record lives: the calling client and its key (keys are per client).
 #[derive(Clone, Copy, Debug)]
 pub struct RecordId<'a> {
-    pub client: ObjectId,
+    pub client: ClientId,
     pub key: &'a IdempotencyKey,
+}
+
+/// A request's claim on its key: where the record goes and what it holds, written with
+/// the pair in one transaction.
+#[derive(Debug)]
+pub struct Claim<'a> {
+    pub id: RecordId<'a>,
+    pub record: IdempotencyRecord,
 }
 
 /// A digest of the validated request, versioned: two bodies that validate to the same
@@ -62,20 +70,41 @@ fn fingerprint_of(canonical: &impl Serialize) -> Result<String, serde_json::Erro
     Ok(format!("{FINGERPRINT_VERSION}:{}", hex::encode(Sha256::digest(&bytes))))
 }
 
-/// What an idempotency record holds.
+/// What an idempotency record holds. No bearer credential: a replay signs the first
+/// answer's token again (to the same bytes with the same key version).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IdempotencyRecord {
     #[serde(rename = "requestHash")]
     pub fingerprint: String,
-    /// The pair the first request created: a replay reads it back and signs its token
-    /// again (to the same bytes), so the record holds no copy of it and no bearer credential.
-    pub liveness_session: ObjectId,
-    pub biometric_validation: ObjectId,
+    /// The pair the first request created, by id.
+    pub liveness_session: SessionId,
+    pub biometric_validation: ValidationId,
+    /// That pair as the first answer gave it (CONTRACT §6: a replay is the state at
+    /// creation, whatever other services write to the items since). Records written
+    /// before it existed have none: their replays read the items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_answer: Option<Pair>,
     pub expires_at: Timestamp,
 }
 
 impl IdempotencyRecord {
+    /// The record of a request that creates `pair`.
+    pub fn first(fingerprint: String, pair: &Pair) -> Self {
+        Self {
+            fingerprint,
+            liveness_session: pair.session.id,
+            biometric_validation: pair.validation.id,
+            first_answer: Some(pair.clone()),
+            expires_at: pair.session.expires_at,
+        }
+    }
+
+    /// Whether the record is the one a request creating `pair` wrote.
+    pub fn names(&self, pair: &Pair) -> bool {
+        self.liveness_session == pair.session.id && self.biometric_validation == pair.validation.id
+    }
+
     /// DynamoDB deletes expired items late: an expired record counts as absent.
     pub fn is_live(&self, now: Timestamp) -> bool {
         self.expires_at.unix_seconds() > now.unix_seconds()
@@ -108,10 +137,9 @@ mod tests {
     }
 
     fn request() -> CreateRequest {
-        let id = |s: &str| ObjectId::parse(s).unwrap();
         CreateRequest {
-            project: id("66df5bf5c4d855fb0bdf5da2"),
-            project_flow: id("66df5c22c4d855fb0bdf5da9"),
+            project: crate::model::ProjectId::parse("66df5bf5c4d855fb0bdf5da2").unwrap(),
+            project_flow: crate::model::FlowId::parse("66df5c22c4d855fb0bdf5da9").unwrap(),
             identifier: "03da12fba".into(),
             kind: ValidationType::Login,
             redirect_url: None,

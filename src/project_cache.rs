@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::model::{Client, ObjectId, Project, ProjectFlow, Timestamp};
+use crate::model::{Client, ClientId, FlowId, Project, ProjectFlow, ProjectId, Timestamp};
 
 /// Pairs kept at most; a Lambda instance serves few projects, this bounds the memory of
 /// one that serves many (each entry is well under 1 KiB).
@@ -27,7 +27,7 @@ pub struct Found {
 }
 
 /// The caller, the project and the flow of a request.
-pub type Key = (ObjectId, ObjectId, ObjectId);
+pub type Key = (ClientId, ProjectId, FlowId);
 
 pub struct ProjectCache {
     max_age_ms: i64,
@@ -102,8 +102,8 @@ mod tests {
     use super::*;
     use crate::model::{FlowStatus, FlowType};
 
-    fn id(n: u32) -> ObjectId {
-        ObjectId::parse(&format!("{n:024x}")).unwrap()
+    fn id<K>(n: u32) -> crate::model::Id<K> {
+        crate::model::Id::parse(&format!("{n:024x}")).unwrap()
     }
 
     fn pair(p: u32, f: u32) -> (Key, Found) {
@@ -113,7 +113,7 @@ mod tests {
                 id: id(p),
                 client: id(1),
                 name: "p".into(),
-                assigned_collection: Some(id(2)),
+                assigned_collection: Some(id::<()>(2).object_id()),
                 collection_code: Some("c".into()),
                 redirect_origins: vec![],
             },

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::config::ClientTokenRules;
 use crate::error::ApiError;
-use crate::model::{Caller, ObjectId, Timestamp};
+use crate::model::{Caller, ClientId, Timestamp};
 use crate::token::SESSION_AUDIENCE;
 
 /// Seconds a token may be past its `exp` (or before its `nbf`/`iat`) and still be accepted.
@@ -56,7 +56,7 @@ impl ClientClaims {
         if self.aud.as_ref().is_some_and(|a| a.contains(SESSION_AUDIENCE)) {
             return invalid;
         }
-        let Some(client) = self.client_id.as_deref().and_then(ObjectId::parse) else {
+        let Some(client) = self.client_id.as_deref().and_then(ClientId::parse) else {
             return invalid;
         };
         if rules
@@ -86,7 +86,7 @@ impl ClientClaims {
         }
         Ok(Caller {
             client,
-            issued_at: self.iat,
+            issued_at: self.iat.and_then(Timestamp::from_unix_seconds),
         })
     }
 }
@@ -129,7 +129,7 @@ mod tests {
             Err(ApiError::InvalidToken)
         );
         let caller = check(json!({"clientId": CLIENT, "exp": at(60), "iat": at(-10)}), &none).unwrap();
-        assert_eq!(caller.issued_at, Some(at(-10)));
+        assert_eq!(caller.issued_at.map(|t| t.unix_seconds()), Some(at(-10)));
     }
 
     #[test]

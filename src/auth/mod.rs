@@ -138,7 +138,7 @@ fn bearer<'a>(mut authorization: impl Iterator<Item = &'a [u8]>) -> Result<&'a s
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ObjectId;
+    use crate::model::ClientId;
     use futures_util::FutureExt;
     use jsonwebtoken::{EncodingKey, Header, encode};
     use serde_json::json;
@@ -164,14 +164,14 @@ mod tests {
     }
 
     /// A local key needs no I/O: the check completes at once.
-    fn at(a: &Authenticator, values: &[&[u8]], now: Timestamp) -> Result<ObjectId, ApiError> {
+    fn at(a: &Authenticator, values: &[&[u8]], now: Timestamp) -> Result<ClientId, ApiError> {
         a.authenticate(values.iter().copied(), now)
             .now_or_never()
             .expect("no I/O with a local key")
             .map(|caller| caller.client)
     }
 
-    fn auth(values: &[&str]) -> Result<ObjectId, ApiError> {
+    fn auth(values: &[&str]) -> Result<ClientId, ApiError> {
         let values: Vec<&[u8]> = values.iter().map(|v| v.as_bytes()).collect();
         at(&authenticator(), &values, now())
     }

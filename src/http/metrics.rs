@@ -1,80 +1,159 @@
-//! The per-request metrics, in CloudWatch Embedded Metric Format: the members the
-//! per-request log line carries at its root (`logging` splices them in), so CloudWatch
-//! extracts them from the log with no API call and no extra latency.
+//! The per-request metrics: one CloudWatch Embedded Metric Format (EMF) document per
+//! request, on a line of its own, as Powertools for AWS Lambda writes them. CloudWatch
+//! Logs extracts the metrics from the function's log with no API call and no latency.
+//! The document follows the specification:
+//! <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html>
 //!
-//! Hand-written rather than the `metrics` facade with `metrics_cloudwatch_embedded`: that
-//! recorder aggregates and flushes its own lines, while here the request's one log line
-//! is the metric document (one line per request, joined to its trace and its fields).
+//! Weighed: `metrics_cloudwatch_embedded` (the `metrics` facade's EMF recorder). It is a
+//! global recorder that aggregates and flushes on its own, and would add two crates for
+//! what is here one serialized struct per request.
 
+use std::io::Write;
 use std::time::Duration;
 
-use serde_json::{Map, Value, json};
+use serde::Serialize;
 
 use crate::config::MetricsSettings;
-use crate::model::ObjectId;
+use crate::model::ClientId;
 use crate::telemetry::Stats;
 
+/// Where the documents go, one line each: standard output in Lambda (CloudWatch Logs),
+/// a buffer in tests.
+pub trait Sink: Send + Sync {
+    fn write_line(&self, line: &[u8]);
+}
+
+/// Standard output, a line per document written at once.
+pub struct Stdout;
+
+impl Sink for Stdout {
+    fn write_line(&self, line: &[u8]) {
+        let mut out = std::io::stdout().lock();
+        // Nothing to do if standard output is gone; the request was answered.
+        let _ = out.write_all(line).and_then(|()| out.write_all(b"\n"));
+        let _ = out.flush();
+    }
+}
+
 /// What one request did, as its metrics see it.
-pub struct Outcome {
+pub struct Outcome<'a> {
+    pub request_id: &'a str,
     pub status: u16,
     /// The error code; `None` for a 200.
     pub code: Option<&'static str>,
-    pub client: Option<ObjectId>,
+    pub client: Option<ClientId>,
     pub latency: Duration,
     pub replayed: bool,
     pub cold: bool,
     pub stats: Stats,
 }
 
+/// The EMF document of one request: the directives (`_aws`), the dimensions' values, the
+/// metrics' values and the request id (a property, to join the request's log line).
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Document<'a> {
+    #[serde(rename = "_aws")]
+    aws: Directives<'a>,
+    status: String,
+    code: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client: Option<String>,
+    requests: u8,
+    internal_errors: u8,
+    unavailable: u8,
+    latency: f64,
+    idempotent_replays: u8,
+    cold_starts: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dynamo_db_time: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    project_cache_hits: Option<u8>,
+    #[serde(rename = "requestId")]
+    request_id: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Directives<'a> {
+    timestamp: i64,
+    cloud_watch_metrics: [MetricDirective<'a>; 2],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct MetricDirective<'a> {
+    namespace: &'a str,
+    dimensions: Vec<&'static [&'static str]>,
+    metrics: Vec<Metric>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Metric {
+    name: &'static str,
+    unit: &'static str,
+}
+
+const fn metric(name: &'static str, unit: &'static str) -> Metric {
+    Metric { name, unit }
+}
+
+/// Milliseconds, to the microsecond.
 fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
 }
 
-fn flag(b: bool) -> u8 {
-    u8::from(b)
-}
-
-/// The EMF members of a request's line: `_aws` (the directives) and the values.
-pub fn document(settings: &MetricsSettings, outcome: &Outcome, timestamp_ms: i64) -> Value {
-    let mut values = Map::new();
-    values.insert("Status".into(), json!(outcome.status.to_string()));
-    values.insert("Code".into(), json!(outcome.code.unwrap_or("OK")));
-    let mut by = vec![json!([]), json!(["Status"]), json!(["Code"])];
+/// `Requests` is counted in total, by `Status`, by `Code` and (when asked) by `Client`;
+/// the other metrics in total only, each only when the request measured it.
+pub fn document<'a>(settings: &'a MetricsSettings, outcome: &Outcome<'a>, timestamp_ms: i64) -> Document<'a> {
+    let mut by: Vec<&'static [&'static str]> = vec![&[], &["Status"], &["Code"]];
     if settings.client_dimension {
-        let client = outcome.client.map(|c| c.to_string()).unwrap_or_else(|| "-".to_owned());
-        values.insert("Client".into(), json!(client));
-        by.push(json!(["Client"]));
+        by.push(&["Client"]);
     }
-    values.insert("Requests".into(), json!(1));
     let mut plain = vec![
-        ("InternalErrors", "Count", json!(flag(outcome.status == 500))),
-        ("Unavailable", "Count", json!(flag(outcome.status == 503))),
-        ("Latency", "Milliseconds", json!(ms(outcome.latency))),
-        ("IdempotentReplays", "Count", json!(flag(outcome.replayed))),
-        ("ColdStarts", "Count", json!(flag(outcome.cold))),
+        metric("InternalErrors", "Count"),
+        metric("Unavailable", "Count"),
+        metric("Latency", "Milliseconds"),
+        metric("IdempotentReplays", "Count"),
+        metric("ColdStarts", "Count"),
     ];
-    if let Some(took) = outcome.stats.dynamodb {
-        plain.push(("DynamoDbTime", "Milliseconds", json!(ms(took))));
+    if outcome.stats.dynamodb.is_some() {
+        plain.push(metric("DynamoDbTime", "Milliseconds"));
     }
-    if let Some(hit) = outcome.stats.cache_hit {
-        plain.push(("ProjectCacheHits", "Count", json!(flag(hit))));
+    if outcome.stats.cache_hit.is_some() {
+        plain.push(metric("ProjectCacheHits", "Count"));
     }
-    let definitions: Vec<Value> = plain
-        .iter()
-        .map(|(name, unit, _)| json!({"Name": name, "Unit": unit}))
-        .collect();
-    for (name, _, value) in plain {
-        values.insert(name.into(), value);
-    }
-    values.insert(
-        "_aws".into(),
-        json!({
-            "Timestamp": timestamp_ms,
-            "CloudWatchMetrics": [
-                {"Namespace": settings.namespace, "Dimensions": by, "Metrics": [{"Name": "Requests", "Unit": "Count"}]},
-                {"Namespace": settings.namespace, "Dimensions": [[]], "Metrics": definitions},
+    let namespace = settings.namespace.as_str();
+    Document {
+        aws: Directives {
+            timestamp: timestamp_ms,
+            cloud_watch_metrics: [
+                MetricDirective {
+                    namespace,
+                    dimensions: by,
+                    metrics: vec![metric("Requests", "Count")],
+                },
+                MetricDirective {
+                    namespace,
+                    dimensions: vec![&[]],
+                    metrics: plain,
+                },
             ],
-        }),
-    );
-    Value::Object(values)
+        },
+        status: outcome.status.to_string(),
+        code: outcome.code.unwrap_or("OK"),
+        client: settings
+            .client_dimension
+            .then(|| outcome.client.map_or_else(|| "-".to_owned(), |c| c.to_string())),
+        requests: 1,
+        internal_errors: u8::from(outcome.status == 500),
+        unavailable: u8::from(outcome.status == 503),
+        latency: ms(outcome.latency),
+        idempotent_replays: u8::from(outcome.replayed),
+        cold_starts: u8::from(outcome.cold),
+        dynamo_db_time: outcome.stats.dynamodb.map(ms),
+        project_cache_hits: outcome.stats.cache_hit.map(u8::from),
+        request_id: outcome.request_id,
+    }
 }

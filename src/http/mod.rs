@@ -1,8 +1,8 @@
 //! The HTTP adapter: API Gateway request → route → the operation's steps → service →
-//! response in the contract's shape, and one log line per request. Knows nothing of
-//! DynamoDB: the parts it calls are built by `app`.
+//! response in the contract's shape, one log line and one metrics line per request.
+//! Knows nothing of DynamoDB: the parts it calls are built by `app`.
 
-mod metrics;
+pub mod metrics;
 mod response;
 pub mod steps;
 
@@ -22,10 +22,10 @@ pub use steps::{Admitted, check};
 use crate::auth::Authenticator;
 use crate::config::MetricsSettings;
 use crate::error::ApiError;
-use crate::model::{Clock, ObjectId, SystemClock, Timestamp};
+use crate::model::{ClientId, Clock, ProjectId, SessionId, SystemClock, Timestamp, ValidationId};
 use crate::router::Operation;
 use crate::service::{Created, Service};
-use crate::{logging, telemetry};
+use crate::telemetry;
 
 /// The most a request may spend on its keys and storage, authentication included: under
 /// the function's 10 s timeout (template.yaml), with room for the answer.
@@ -38,6 +38,7 @@ pub struct Handler {
     clock: Arc<dyn Clock>,
     deadline: Duration,
     metrics: MetricsSettings,
+    sink: Arc<dyn metrics::Sink>,
     /// Until the first request of this process is answered (a cold start).
     cold: AtomicBool,
 }
@@ -45,9 +46,9 @@ pub struct Handler {
 /// What the log line of a request tells, filled in as the request goes.
 #[derive(Default)]
 pub struct Trace {
-    pub client: Option<ObjectId>,
-    pub project: Option<ObjectId>,
-    pub created: Option<(ObjectId, ObjectId)>,
+    pub client: Option<ClientId>,
+    pub project: Option<ProjectId>,
+    pub created: Option<(SessionId, ValidationId)>,
 }
 
 impl Handler {
@@ -58,8 +59,15 @@ impl Handler {
             clock,
             deadline: REQUEST_DEADLINE,
             metrics,
+            sink: Arc::new(metrics::Stdout),
             cold: AtomicBool::new(true),
         }
+    }
+
+    /// Another place for the metrics lines than standard output (tests read them).
+    pub fn with_metrics_sink(mut self, sink: Arc<dyn metrics::Sink>) -> Self {
+        self.sink = sink;
+        self
     }
 
     /// Another deadline than `REQUEST_DEADLINE` (tests against a slow emulator).
@@ -92,7 +100,9 @@ impl Handler {
         };
         let latency = started.elapsed();
         let replayed = response.headers().contains_key("idempotent-replayed");
+        let request_id = request_id(&req).unwrap_or("-");
         let outcome = metrics::Outcome {
+            request_id,
             status: response.status().as_u16(),
             code,
             client: trace.client,
@@ -101,12 +111,8 @@ impl Handler {
             cold: self.cold.swap(false, Ordering::Relaxed),
             stats,
         };
-        // Only JSON lines can carry metrics; a text log (local runs) leaves them out. Their
-        // timestamp is the wall clock's (CloudWatch's), not the request's clock.
-        let emf = logging::json_lines()
-            .then(|| metrics::document(&self.metrics, &outcome, SystemClock.now().unix_millis()).to_string());
         tracing::info!(
-            request_id = request_id(&req).unwrap_or("-"),
+            request_id,
             status = outcome.status,
             code,
             latency_ms = latency.as_secs_f64() * 1000.0,
@@ -115,9 +121,14 @@ impl Handler {
             liveness_session = trace.created.map(|c| tracing::field::display(c.0)),
             biometric_validation = trace.created.map(|c| tracing::field::display(c.1)),
             replayed,
-            _emf = emf.as_deref(),
             "request"
         );
+        // The metrics' timestamp is the wall clock's (CloudWatch's), not the request's clock.
+        let document = metrics::document(&self.metrics, &outcome, SystemClock.now().unix_millis());
+        match serde_json::to_vec(&document) {
+            Ok(line) => self.sink.write_line(&line),
+            Err(e) => tracing::error!(error = %e, "cannot write the metrics"),
+        }
         response
     }
 
@@ -151,7 +162,7 @@ impl Handler {
             tracing::warn!("request deadline reached");
             ApiError::ServiceUnavailable
         })??;
-        trace.created = Some((created.session.id, created.validation.id));
+        trace.created = Some((created.pair.session.id, created.pair.validation.id));
         Ok(response::created(&created))
     }
 }

@@ -50,8 +50,8 @@ fn json(status: StatusCode, body: String) -> Response<Body> {
 pub fn created(created: &Created) -> Response<Body> {
     let body = serde_json::to_string(&Envelope {
         data: Data {
-            liveness_session: &created.session,
-            biometric_validation: &created.validation,
+            liveness_session: &created.pair.session,
+            biometric_validation: &created.pair.validation,
             token: &created.token,
         },
     });
@@ -83,8 +83,7 @@ pub fn jwks(keys: &[Jwk], head: bool) -> Response<Body> {
 }
 
 pub fn error(error: &ApiError) -> Response<Body> {
-    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = json(status, error.body());
+    let mut response = json(error.status(), error.body());
     let headers = response.headers_mut();
     match error {
         ApiError::NoToken | ApiError::TokenExpired | ApiError::InvalidToken => {

@@ -11,10 +11,12 @@ use crate::auth::Authenticator;
 use crate::error::ApiError;
 use crate::idempotency::{self, IdempotencyKey};
 use crate::model::{Caller, Timestamp};
-use crate::request::{self, CreateRequest, MAX_BODY_BYTES};
+use crate::request::{self, CreateRequest};
 use crate::router::{self, Operation};
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// The largest body accepted, in bytes after any base64 decoding.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// The request's path as sent: HTTP APIs on a named stage put the stage in `rawPath`.
 pub fn path(req: &Request) -> &str {
@@ -39,7 +41,7 @@ pub fn route(req: &Request) -> Result<Operation, ApiError> {
 pub fn body(req: &Request) -> Result<&[u8], ApiError> {
     let body: &[u8] = req.body().as_ref();
     if body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::PayloadTooLarge);
+        return Err(ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES });
     }
     Ok(body)
 }

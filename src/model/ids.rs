@@ -1,6 +1,9 @@
-//! ObjectIds: the 12-byte ids Verifik (MongoDB) uses, written as 24 lower-case hex chars.
+//! ObjectIds: the 12-byte ids Verifik (MongoDB) uses, written as 24 lower-case hex chars,
+//! and `Id<K>`: an ObjectId that names one kind of record, so that a client's id passed
+//! where a project's is expected does not compile.
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use rand::rngs::SysRng;
@@ -58,6 +61,90 @@ impl<'de> Deserialize<'de> for ObjectId {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         ObjectId::parse(&s).ok_or_else(|| serde::de::Error::custom("invalid ObjectId"))
+    }
+}
+
+/// A kind of record an `Id` names.
+pub trait Kind {
+    const NAME: &'static str;
+}
+
+macro_rules! kinds {
+    ($($kind:ident => $alias:ident),* $(,)?) => {$(
+        #[doc = concat!("The kind of `", stringify!($alias), "`.")]
+        pub enum $kind {}
+        impl Kind for $kind {
+            const NAME: &'static str = stringify!($alias);
+        }
+        pub type $alias = Id<$kind>;
+    )*};
+}
+
+kinds! {
+    ClientKind => ClientId,
+    ProjectKind => ProjectId,
+    FlowKind => FlowId,
+    SessionKind => SessionId,
+    ValidationKind => ValidationId,
+}
+
+/// The id of one kind of record: an ObjectId on the wire and in storage, a distinct type
+/// in the code.
+pub struct Id<K>(ObjectId, PhantomData<fn() -> K>);
+
+impl<K> Id<K> {
+    pub const fn new(id: ObjectId) -> Self {
+        Self(id, PhantomData)
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        ObjectId::parse(s).map(Self::new)
+    }
+
+    pub const fn object_id(self) -> ObjectId {
+        self.0
+    }
+}
+
+impl<K> Clone for Id<K> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<K> Copy for Id<K> {}
+impl<K> PartialEq for Id<K> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+impl<K> Eq for Id<K> {}
+impl<K> std::hash::Hash for Id<K> {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.0.hash(h);
+    }
+}
+
+impl<K> fmt::Display for Id<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<K: Kind> fmt::Debug for Id<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}({})", K::NAME, self.0)
+    }
+}
+
+impl<K> Serialize for Id<K> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de, K> Deserialize<'de> for Id<K> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ObjectId::deserialize(d).map(Self::new)
     }
 }
 
@@ -162,6 +249,17 @@ mod tests {
         };
         assert_eq!(counter(ids.next_id(1)), 0x00ff_ffff);
         assert_eq!(counter(ids.next_id(1)), 0);
+    }
+
+    #[test]
+    fn typed_ids_are_object_ids_on_the_wire() {
+        let id = ClientId::parse("613375A1eab2fe08527f81e2").unwrap();
+        assert_eq!(id.to_string(), "613375a1eab2fe08527f81e2");
+        assert_eq!(format!("{id:?}"), "ClientId(613375a1eab2fe08527f81e2)");
+        assert_eq!(serde_json::to_string(&id).unwrap(), r#""613375a1eab2fe08527f81e2""#);
+        let back: ClientId = serde_json::from_str(r#""613375a1eab2fe08527f81e2""#).unwrap();
+        assert_eq!(back, id);
+        assert!(serde_json::from_str::<ProjectId>(r#""nope""#).is_err());
     }
 
     #[test]

@@ -6,16 +6,16 @@ pub mod time;
 
 use serde::{Deserialize, Serialize};
 
-pub use ids::{IdSource, ObjectId, RandomIds};
-pub use session::{BiometricValidation, LivenessSession};
+pub use ids::{ClientId, FlowId, Id, IdSource, ObjectId, ProjectId, RandomIds, SessionId, ValidationId};
+pub use session::{BiometricValidation, LivenessSession, Pair, SessionStatus, ValidationStatus};
 pub use time::{Clock, SystemClock, Timestamp};
 
 /// Who is calling: the client a verified token names, and when that token was issued
-/// (its `iat`, epoch seconds), which a client's revocation is checked against.
+/// (its `iat`), which a client's revocation is checked against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Caller {
-    pub client: ObjectId,
-    pub issued_at: Option<i64>,
+    pub client: ClientId,
+    pub issued_at: Option<Timestamp>,
 }
 
 /// `type` of a biometric validation.
@@ -129,8 +129,8 @@ pub enum FlowStatus {
 #[serde(rename_all = "camelCase")]
 pub struct Project {
     #[serde(rename = "_id")]
-    pub id: ObjectId,
-    pub client: ObjectId,
+    pub id: ProjectId,
+    pub client: ClientId,
     #[serde(default)]
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -159,11 +159,11 @@ pub enum ClientStatus {
 #[serde(rename_all = "camelCase")]
 pub struct Client {
     #[serde(rename = "_id")]
-    pub id: ObjectId,
+    pub id: ClientId,
     pub status: ClientStatus,
-    /// Tokens issued (`iat`) before this instant (epoch seconds) are refused.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tokens_not_before: Option<i64>,
+    /// Tokens issued (`iat`) at or before this instant are refused; stored as epoch seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "time::epoch_seconds")]
+    pub tokens_not_before: Option<Timestamp>,
 }
 
 fn yes() -> bool {
@@ -174,8 +174,8 @@ fn yes() -> bool {
 #[serde(rename_all = "camelCase")]
 pub struct ProjectFlow {
     #[serde(rename = "_id")]
-    pub id: ObjectId,
-    pub project: ObjectId,
+    pub id: FlowId,
+    pub project: ProjectId,
     #[serde(rename = "type")]
     pub kind: FlowType,
     pub status: FlowStatus,

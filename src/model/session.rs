@@ -2,17 +2,44 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Language, ObjectId, Timestamp, ValidationType};
+use super::{ClientId, FlowId, Language, ObjectId, ProjectId, SessionId, Timestamp, ValidationId, ValidationType};
+
+/// A liveness session's `status`: `active` when created; the liveness service moves it on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionStatus {
+    Active,
+    /// A status another service wrote (this one writes only `active`).
+    #[serde(other)]
+    Other,
+}
+
+/// A biometric validation's `status`: `new` when created; the liveness service moves it on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ValidationStatus {
+    New,
+    /// A status another service wrote (this one writes only `new`).
+    #[serde(other)]
+    Other,
+}
+
+/// What one request creates: a session and the validation that drives it, written together.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Pair {
+    pub session: LivenessSession,
+    pub validation: BiometricValidation,
+}
 
 /// The liveness session, keys in the seed's order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LivenessSession {
-    pub client: ObjectId,
-    pub project: ObjectId,
-    pub project_flow: ObjectId,
+    pub client: ClientId,
+    pub project: ProjectId,
+    pub project_flow: FlowId,
     pub identifier: String,
-    pub status: String,
+    pub status: SessionStatus,
     pub liveness_result: Vec<serde_json::Value>,
     pub comparison_result: Vec<serde_json::Value>,
     pub general_information: Vec<serde_json::Value>,
@@ -23,7 +50,7 @@ pub struct LivenessSession {
     pub prompt_fields: Vec<serde_json::Value>,
     pub expires_at: Timestamp,
     #[serde(rename = "_id")]
-    pub id: ObjectId,
+    pub id: SessionId,
     pub activated_at: Timestamp,
     pub updated_at: Timestamp,
     pub created_at: Timestamp,
@@ -34,10 +61,10 @@ pub struct LivenessSession {
 impl LivenessSession {
     /// A new session, `active`, created at `now`, with the contract's empty result lists.
     pub fn new(
-        id: ObjectId,
-        client: ObjectId,
-        project: ObjectId,
-        project_flow: ObjectId,
+        id: SessionId,
+        client: ClientId,
+        project: ProjectId,
+        project_flow: FlowId,
         identifier: String,
         now: Timestamp,
         expires_at: Timestamp,
@@ -47,7 +74,7 @@ impl LivenessSession {
             project,
             project_flow,
             identifier,
-            status: "active".to_owned(),
+            status: SessionStatus::Active,
             liveness_result: vec![],
             comparison_result: vec![],
             general_information: vec![],
@@ -71,11 +98,11 @@ impl LivenessSession {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BiometricValidation {
-    pub client: ObjectId,
-    pub project: ObjectId,
-    pub project_flow: ObjectId,
-    pub liveness_session: ObjectId,
-    pub status: String,
+    pub client: ClientId,
+    pub project: ProjectId,
+    pub project_flow: FlowId,
+    pub liveness_session: SessionId,
+    pub status: ValidationStatus,
     #[serde(rename = "type")]
     pub kind: ValidationType,
     pub url: String,
@@ -89,7 +116,7 @@ pub struct BiometricValidation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<Language>,
     #[serde(rename = "_id")]
-    pub id: ObjectId,
+    pub id: ValidationId,
     pub updated_at: Timestamp,
     pub created_at: Timestamp,
     #[serde(rename = "__v")]

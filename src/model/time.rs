@@ -22,6 +22,10 @@ impl Timestamp {
         Self(dt - Duration::nanoseconds(i64::from(dt.nanosecond() % 1_000_000)))
     }
 
+    pub fn from_unix_seconds(seconds: i64) -> Option<Self> {
+        OffsetDateTime::from_unix_timestamp(seconds).ok().map(Self)
+    }
+
     pub fn from_unix_millis(ms: i64) -> Option<Self> {
         OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
             .ok()
@@ -83,6 +87,24 @@ impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         Timestamp::parse(&s).ok_or_else(|| serde::de::Error::custom("invalid timestamp"))
+    }
+}
+
+/// An optional instant stored as whole epoch seconds (a DynamoDB number), as
+/// `tokensNotBefore` is (CONTRACT §5): `#[serde(with = "epoch_seconds")]`.
+pub mod epoch_seconds {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::Timestamp;
+
+    pub fn serialize<S: Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+        t.map(|t| t.unix_seconds()).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+        Option::<i64>::deserialize(d)?
+            .map(|n| Timestamp::from_unix_seconds(n).ok_or_else(|| serde::de::Error::custom("invalid epoch seconds")))
+            .transpose()
     }
 }
 

@@ -6,14 +6,14 @@ use serde_json::Value;
 use super::redirect::redirect_url;
 use super::rules::{check_expires_at, one_of};
 use super::{CreateRequest, MAX_IDENTIFIER_CHARS, is_identifier_control};
-use crate::model::{Language, ObjectId, Timestamp, ValidationType};
+use crate::model::{FlowId, Id, Language, ProjectId, Timestamp, ValidationType};
 
 /// The request as its fields are read; `finish` makes it a request once every
 /// required field is there.
 #[derive(Default)]
 pub struct Draft {
-    project: Option<ObjectId>,
-    project_flow: Option<ObjectId>,
+    project: Option<ProjectId>,
+    project_flow: Option<FlowId>,
     identifier: Option<String>,
     kind: Option<ValidationType>,
     redirect_url: Option<String>,
@@ -51,8 +51,8 @@ pub struct Field {
     rule: Rule,
 }
 
-fn object_id(s: &str) -> Result<ObjectId, String> {
-    ObjectId::parse(s).ok_or_else(|| "must be a valid id".to_owned())
+fn object_id<K>(s: &str) -> Result<Id<K>, String> {
+    Id::parse(s).ok_or_else(|| "must be a valid id".to_owned())
 }
 
 /// The body's keys, in the order their errors are reported.

@@ -12,12 +12,10 @@ pub mod rules;
 use serde::Serialize;
 
 use crate::error::ApiError;
-use crate::model::{Language, ObjectId, Timestamp, ValidationType};
+use crate::model::{FlowId, Language, ProjectId, Timestamp, ValidationType};
 use fields::{Draft, FIELDS};
 use json::{TopLevel, json_reason, printable};
 
-/// The largest body accepted, in bytes after any base64 decoding.
-pub const MAX_BODY_BYTES: usize = 16 * 1024;
 pub const MAX_IDENTIFIER_CHARS: usize = 256;
 
 /// What an `identifier` may not hold once trimmed: control characters (Unicode `Cc`) and
@@ -34,8 +32,8 @@ pub fn is_identifier_control(c: char) -> bool {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateRequest {
-    pub project: ObjectId,
-    pub project_flow: ObjectId,
+    pub project: ProjectId,
+    pub project_flow: FlowId,
     pub identifier: String,
     #[serde(rename = "type")]
     pub kind: ValidationType,

@@ -4,18 +4,21 @@
 use crate::error::ApiError;
 use crate::model::{Caller, Client, ClientStatus};
 
-/// The caller's own item (CONTRACT §2): a suspended client, or a token issued before the
-/// client's `tokensNotBefore` (or without `iat` while it is set), is refused with the
-/// same 401 as a bad token. No item: an active client with nothing revoked.
+/// The caller's own item (CONTRACT §2): a suspended client, or a token issued at or
+/// before the client's `tokensNotBefore` (or without `iat` while it is set), is refused
+/// with the same 401 as a bad token. `iat` and `tokensNotBefore` are whole seconds: a
+/// token minted in the revocation's own second, before it, is refused, and so is one
+/// minted after it in that second (`mint-token` waits for the next second). No item: an
+/// active client with nothing revoked.
 pub fn check_client(caller: Caller, item: Option<&Client>) -> Result<(), ApiError> {
     let Some(item) = item else { return Ok(()) };
     let active = item.id == caller.client && item.status == ClientStatus::Active;
-    let issued_in_time = match (item.tokens_not_before, caller.issued_at) {
+    let issued_after = match (item.tokens_not_before, caller.issued_at) {
         (None, _) => true,
-        (Some(not_before), Some(iat)) => iat >= not_before,
+        (Some(not_before), Some(iat)) => iat.unix_seconds() > not_before.unix_seconds(),
         (Some(_), None) => false,
     };
-    if active && issued_in_time {
+    if active && issued_after {
         Ok(())
     } else {
         Err(ApiError::InvalidToken)
@@ -25,10 +28,13 @@ pub fn check_client(caller: Caller, item: Option<&Client>) -> Result<(), ApiErro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ObjectId;
+    use crate::model::{ClientId, Timestamp};
 
-    fn id(s: &str) -> ObjectId {
-        ObjectId::parse(s).unwrap()
+    fn id(s: &str) -> ClientId {
+        ClientId::parse(s).unwrap()
+    }
+    fn at(seconds: i64) -> Option<Timestamp> {
+        Timestamp::from_unix_seconds(seconds)
     }
     const CLIENT: &str = "613375a1eab2fe08527f81e2";
 
@@ -36,7 +42,7 @@ mod tests {
     fn client_rules() {
         let caller = Caller {
             client: id(CLIENT),
-            issued_at: Some(1_000),
+            issued_at: at(1_000),
         };
         let item = |status, tokens_not_before| Client {
             id: id(CLIENT),
@@ -45,15 +51,14 @@ mod tests {
         };
         assert_eq!(check_client(caller, None), Ok(()));
         assert_eq!(check_client(caller, Some(&item(ClientStatus::Active, None))), Ok(()));
-        assert_eq!(
-            check_client(caller, Some(&item(ClientStatus::Active, Some(1_000)))),
-            Ok(())
-        );
+        assert_eq!(check_client(caller, Some(&item(ClientStatus::Active, at(999)))), Ok(()));
         let refused = Err(ApiError::InvalidToken);
         for bad in [
             item(ClientStatus::Suspended, None),
             item(ClientStatus::Unknown, None),
-            item(ClientStatus::Active, Some(1_001)),
+            // Issued in the revocation's own second: before it, or after it, it is refused.
+            item(ClientStatus::Active, at(1_000)),
+            item(ClientStatus::Active, at(1_001)),
             Client {
                 id: id("613375a1eab2fe08527f81e3"),
                 ..item(ClientStatus::Active, None)
@@ -65,10 +70,7 @@ mod tests {
             issued_at: None,
             ..caller
         };
-        assert_eq!(
-            check_client(no_iat, Some(&item(ClientStatus::Active, Some(1)))),
-            refused
-        );
+        assert_eq!(check_client(no_iat, Some(&item(ClientStatus::Active, at(1)))), refused);
         assert_eq!(check_client(no_iat, Some(&item(ClientStatus::Active, None))), Ok(()));
     }
 }

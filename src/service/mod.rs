@@ -10,23 +10,28 @@ pub use records::RecordBuilder;
 use rules::{Asked, Usable};
 
 use crate::error::ApiError;
-use crate::idempotency::{self, IdempotencyKey, IdempotencyRecord, RecordId};
-use crate::model::{BiometricValidation, Caller, LivenessSession, Timestamp};
+use crate::idempotency::{self, Claim, IdempotencyKey, IdempotencyRecord, RecordId};
+use crate::logging::Chain;
+use crate::model::{Caller, Pair, Timestamp};
 use crate::project_cache::{Found, ProjectCache};
 use crate::request::CreateRequest;
 use crate::store::{CreateError, Loaded, Store, StoreError};
 use crate::telemetry;
-use crate::token::Jwk;
-use crate::token::SessionSigner;
+use crate::token::{Jwk, SessionSigner};
 
-/// A created (or replayed) session and validation, with the session token.
+/// A created (or replayed) pair, with the session token.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Created {
-    pub session: LivenessSession,
-    pub validation: BiometricValidation,
+    pub pair: Pair,
     pub token: String,
     /// Answered from an idempotency record, not written now.
     pub replayed: bool,
+}
+
+/// A request sent with an `Idempotency-Key`: where its record lives, and what it asks.
+struct Keyed<'a> {
+    id: RecordId<'a>,
+    fingerprint: String,
 }
 
 /// What a request finds before it writes: whether its project and flow are usable,
@@ -60,35 +65,41 @@ impl Service {
         key: Option<&IdempotencyKey>,
         now: Timestamp,
     ) -> Result<Created, ApiError> {
-        let client = caller.client;
         let keyed = match key {
-            Some(key) => Some((RecordId { client, key }, fingerprint(request)?)),
+            Some(key) => Some(Keyed {
+                id: RecordId {
+                    client: caller.client,
+                    key,
+                },
+                fingerprint: fingerprint(request)?,
+            }),
             None => None,
         };
         let asked = Asked {
-            client,
+            client: caller.client,
             project: request.project,
             flow: request.project_flow,
             kind: request.kind,
             redirect_url: request.redirect_url.as_deref(),
         };
-        let Lookup { usable, seen } = self.read(caller, asked, keyed.as_ref().map(|(id, _)| *id), now).await?;
-        if let (Some((_, fingerprint)), Some(record)) = (&keyed, seen.filter(|r| r.is_live(now))) {
-            return self.replay(&record, fingerprint).await;
+        let Lookup { usable, seen } = self.read(caller, asked, keyed.as_ref().map(|k| k.id), now).await?;
+        if let (Some(keyed), Some(record)) = (&keyed, seen.filter(|r| r.is_live(now))) {
+            return self.replay(record, &keyed.fingerprint).await;
         }
-        let (session, validation) = self.records.build(client, request, &usable?, now);
-        let token = self.sign(&session, &validation).await?;
-        let claim = keyed.map(|(id, fingerprint)| (id, new_record(fingerprint, &session, &validation)));
-        let claimed = claim.as_ref().map(|(id, record)| (*id, record));
+        let pair = self.records.build(caller.client, request, &usable?, now);
+        let token = self.sign(&pair).await?;
+        let claim = keyed.map(|k| Claim {
+            record: IdempotencyRecord::first(k.fingerprint, &pair),
+            id: k.id,
+        });
         let mine = Created {
-            session,
-            validation,
+            pair,
             token,
             replayed: false,
         };
-        match self.store.create(&mine.session, &mine.validation, claimed, now).await {
+        match self.store.create(&mine.pair, claim.as_ref(), now).await {
             Ok(()) => Ok(mine),
-            Err(refused) => self.recover(refused, claimed, mine, now).await,
+            Err(refused) => self.recover(refused, claim.as_ref(), mine, now).await,
         }
     }
 
@@ -145,18 +156,15 @@ impl Service {
     async fn recover(
         &self,
         refused: CreateError,
-        claimed: Option<(RecordId<'_>, &IdempotencyRecord)>,
+        claim: Option<&Claim<'_>>,
         mine: Created,
         now: Timestamp,
     ) -> Result<Created, ApiError> {
-        match (refused, claimed) {
-            // Another request with this key won the race: answer as it did.
-            (CreateError::IdempotencyKeyTaken(Some(winner)), Some((_, record))) => {
-                self.replay(&winner, &record.fingerprint).await
-            }
-            (CreateError::IdempotencyKeyTaken(None) | CreateError::Conflict, Some((id, record))) => {
-                match self.store.idempotency_record(id).await.map_err(store_error)? {
-                    Some(winner) if winner.is_live(now) => self.replay(&winner, &record.fingerprint).await,
+        match (refused, claim) {
+            (CreateError::IdempotencyKeyTaken(Some(holder)), Some(claim)) => self.answer_as(*holder, claim, mine).await,
+            (CreateError::IdempotencyKeyTaken(None) | CreateError::Conflict, Some(claim)) => {
+                match self.store.idempotency_record(claim.id).await.map_err(store_error)? {
+                    Some(holder) if holder.is_live(now) => self.answer_as(holder, claim, mine).await,
                     _ => Err(ApiError::ServiceUnavailable),
                 }
             }
@@ -167,47 +175,67 @@ impl Service {
             (CreateError::ItemExists, _) => {
                 let stored = self
                     .store
-                    .liveness_session(mine.session.id)
+                    .liveness_session(mine.pair.session.id)
                     .await
                     .map_err(store_error)?;
-                if stored.as_ref() == Some(&mine.session) {
+                if stored.as_ref() == Some(&mine.pair.session) {
                     return Ok(mine);
                 }
-                tracing::error!(liveness_session = %mine.session.id, biometric_validation = %mine.validation.id, "an item with a new id already exists");
+                tracing::error!(liveness_session = %mine.pair.session.id, biometric_validation = %mine.pair.validation.id, "an item with a new id already exists");
                 Err(ApiError::Internal)
             }
             (CreateError::Store(e), _) => Err(store_error(e)),
         }
     }
 
-    /// The first answer again: the pair the record names, read back, and its token
-    /// signed again (the same bytes with the same key version).
-    async fn replay(&self, record: &IdempotencyRecord, fingerprint: &str) -> Result<Created, ApiError> {
+    /// The answer when `holder` holds this request's key: this request's own record (its
+    /// write committed, the answer was lost and a retry found it) is no replay (§6);
+    /// another request's record is that request's first answer.
+    async fn answer_as(
+        &self,
+        holder: IdempotencyRecord,
+        claim: &Claim<'_>,
+        mine: Created,
+    ) -> Result<Created, ApiError> {
+        if holder.names(&mine.pair) {
+            return Ok(mine);
+        }
+        self.replay(holder, &claim.record.fingerprint).await
+    }
+
+    /// The first answer again: the pair as it was created, and its token signed again
+    /// (the same bytes with the same key version).
+    async fn replay(&self, record: IdempotencyRecord, fingerprint: &str) -> Result<Created, ApiError> {
         if record.fingerprint != fingerprint {
             return Err(ApiError::IdempotencyKeyReused);
         }
-        let pair = self
-            .store
-            .pair(record.liveness_session, record.biometric_validation)
-            .await
-            .map_err(store_error)?;
-        let Some((session, validation)) = pair else {
-            // Written in one transaction with the record and expiring with it.
-            tracing::error!(liveness_session = %record.liveness_session, "an idempotency record's pair is missing");
-            return Err(ApiError::Internal);
+        let pair = match record.first_answer {
+            Some(pair) => pair,
+            // A record written before records held their first answer: the items.
+            None => {
+                let read = self
+                    .store
+                    .pair(record.liveness_session, record.biometric_validation)
+                    .await
+                    .map_err(store_error)?;
+                // Written in one transaction with the record and expiring with it.
+                read.ok_or_else(|| {
+                    tracing::error!(liveness_session = %record.liveness_session, "an idempotency record's pair is missing");
+                    ApiError::Internal
+                })?
+            }
         };
-        let token = self.sign(&session, &validation).await?;
+        let token = self.sign(&pair).await?;
         Ok(Created {
-            session,
-            validation,
+            pair,
             token,
             replayed: true,
         })
     }
 
-    async fn sign(&self, session: &LivenessSession, validation: &BiometricValidation) -> Result<String, ApiError> {
-        self.signer.sign(session, validation).await.map_err(|e| {
-            tracing::error!(error = %e, "cannot sign a session token");
+    async fn sign(&self, pair: &Pair) -> Result<String, ApiError> {
+        self.signer.sign(pair).await.map_err(|e| {
+            tracing::error!(error = %Chain(&e), "cannot sign a session token");
             ApiError::Internal
         })
     }
@@ -225,24 +253,15 @@ fn fingerprint(request: &CreateRequest) -> Result<String, ApiError> {
     })
 }
 
-fn new_record(fingerprint: String, session: &LivenessSession, validation: &BiometricValidation) -> IdempotencyRecord {
-    IdempotencyRecord {
-        fingerprint,
-        liveness_session: session.id,
-        biometric_validation: validation.id,
-        expires_at: session.expires_at,
-    }
-}
-
+/// 503 for what is worth retrying, 500 for the rest; the SDK's whole error chain goes to
+/// the log line, never to the answer.
 fn store_error(e: StoreError) -> ApiError {
-    match e {
-        StoreError::Unavailable(why) => {
-            tracing::warn!(error = %why, "DynamoDB unavailable");
-            ApiError::ServiceUnavailable
-        }
-        StoreError::Internal(why) => {
-            tracing::error!(error = %why, "DynamoDB error");
-            ApiError::Internal
-        }
+    let chain = Chain(&e);
+    if e.is_unavailable() {
+        tracing::warn!(error = %chain, "DynamoDB unavailable");
+        ApiError::ServiceUnavailable
+    } else {
+        tracing::error!(error = %chain, "DynamoDB error");
+        ApiError::Internal
     }
 }

@@ -3,7 +3,10 @@
 use std::sync::Arc;
 
 use super::rules::Usable;
-use crate::model::{BiometricValidation, IdSource, LivenessSession, ObjectId, Timestamp};
+use crate::model::{
+    BiometricValidation, ClientId, IdSource, LivenessSession, Pair, SessionId, Timestamp, ValidationId,
+    ValidationStatus,
+};
 use crate::request::CreateRequest;
 
 /// What a new pair is made from besides the request: ids, the app's URL, the default lifetime.
@@ -15,18 +18,12 @@ pub struct RecordBuilder {
 }
 
 impl RecordBuilder {
-    pub fn build(
-        &self,
-        client: ObjectId,
-        request: &CreateRequest,
-        usable: &Usable,
-        now: Timestamp,
-    ) -> (LivenessSession, BiometricValidation) {
+    pub fn build(&self, client: ClientId, request: &CreateRequest, usable: &Usable, now: Timestamp) -> Pair {
         let seconds = u32::try_from(now.unix_seconds()).unwrap_or(u32::MAX);
         // The session's id first (the contract's order): ids of one second differ in
         // their random middle bytes, so only their seconds order them.
-        let session_id = self.ids.next_id(seconds);
-        let validation_id = self.ids.next_id(seconds);
+        let session_id = SessionId::new(self.ids.next_id(seconds));
+        let validation_id = ValidationId::new(self.ids.next_id(seconds));
         let expires_at = request
             .expires_at
             .unwrap_or_else(|| now.whole_seconds().plus_seconds(self.session_seconds));
@@ -44,7 +41,7 @@ impl RecordBuilder {
             project: request.project,
             project_flow: request.project_flow,
             liveness_session: session_id,
-            status: "new".to_owned(),
+            status: ValidationStatus::New,
             kind: request.kind,
             url: format!(
                 "{}/{}/{}?type=liveness",
@@ -66,6 +63,6 @@ impl RecordBuilder {
             created_at: now,
             version: 0,
         };
-        (session, validation)
+        Pair { session, validation }
     }
 }

@@ -5,12 +5,12 @@ use url::Origin;
 
 use super::redirects;
 use crate::error::ApiError;
-use crate::model::{FlowStatus, FlowType, ObjectId, Project, ProjectFlow, ValidationType};
+use crate::model::{ClientId, FlowId, FlowStatus, FlowType, ObjectId, Project, ProjectFlow, ProjectId, ValidationType};
 
 /// A project of the caller, with its face collection.
 #[derive(Clone, Debug, PartialEq)]
 pub struct UsableProject {
-    pub id: ObjectId,
+    pub id: ProjectId,
     pub assigned_collection: ObjectId,
     pub collection_code: String,
     /// The origins a `redirectUrl` must have; empty: any allowed URL.
@@ -20,7 +20,7 @@ pub struct UsableProject {
 /// An active flow of that project, liveness on, of a known type that accepts the request's.
 #[derive(Clone, Debug, PartialEq)]
 pub struct UsableFlow {
-    pub id: ObjectId,
+    pub id: FlowId,
     pub kind: FlowType,
     pub requires_2fa: bool,
     /// In its WHATWG serialization, whoever stored it.
@@ -37,9 +37,9 @@ pub struct Usable {
 /// the request's `redirectUrl` (already checked by its field rule), if any.
 #[derive(Clone, Copy, Debug)]
 pub struct Asked<'a> {
-    pub client: ObjectId,
-    pub project: ObjectId,
-    pub flow: ObjectId,
+    pub client: ClientId,
+    pub project: ProjectId,
+    pub flow: FlowId,
     pub kind: ValidationType,
     pub redirect_url: Option<&'a str>,
 }
@@ -89,8 +89,8 @@ pub fn check(asked: Asked<'_>, project: Option<&Project>, flow: Option<&ProjectF
 mod tests {
     use super::*;
 
-    fn id(s: &str) -> ObjectId {
-        ObjectId::parse(s).unwrap()
+    fn id<K>(s: &str) -> crate::model::Id<K> {
+        crate::model::Id::parse(s).unwrap()
     }
     const CLIENT: &str = "613375a1eab2fe08527f81e2";
     const PROJECT: &str = "66df5bf5c4d855fb0bdf5da2";
@@ -110,7 +110,7 @@ mod tests {
             id: id(PROJECT),
             client: id(CLIENT),
             name: "p".into(),
-            assigned_collection: Some(id("66df5bf5c4d855fb0bdf5da4")),
+            assigned_collection: Some(ObjectId::parse("66df5bf5c4d855fb0bdf5da4").unwrap()),
             collection_code: Some("code".into()),
             redirect_origins: vec![],
         }

@@ -13,7 +13,7 @@ use super::items::{Item, classify, internal, item_of};
 use super::{Store, StoreError, keys};
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::model::{Client, ObjectId, Project, ProjectFlow};
+use crate::model::{Client, ClientId, Project, ProjectFlow, ProjectId, Timestamp};
 
 /// How long a new table may take to become active.
 const TABLE_ACTIVE_WITHIN: Duration = Duration::from_secs(60);
@@ -70,14 +70,17 @@ impl Admin {
             if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) {
                 return Ok(());
             }
-            return Err(classify(&e));
+            return Err(classify(e));
         }
         self.client()
             .wait_until_table_exists()
             .table_name(self.table())
             .wait(TABLE_ACTIVE_WITHIN)
             .await
-            .map_err(|e| StoreError::Unavailable(format!("table did not become active: {e}")))?;
+            .map_err(|e| StoreError::Unavailable {
+                what: "the table did not become active".to_owned(),
+                source: Some(Box::new(e)),
+            })?;
         self.client()
             .update_time_to_live()
             .table_name(self.table())
@@ -90,7 +93,7 @@ impl Admin {
             )
             .send()
             .await
-            .map_err(|e| classify(&e))?;
+            .map_err(classify)?;
         Ok(())
     }
 
@@ -106,12 +109,12 @@ impl Admin {
         self.put(item_of(client, keys::client(client.id))?).await
     }
 
-    pub async fn client_item(&self, id: ObjectId) -> Result<Option<Client>, StoreError> {
+    pub async fn client_item(&self, id: ClientId) -> Result<Option<Client>, StoreError> {
         self.store.get(keys::client(id)).await
     }
 
     /// Suspends a client (its item is created if it had none).
-    pub async fn suspend_client(&self, id: ObjectId) -> Result<(), StoreError> {
+    pub async fn suspend_client(&self, id: ClientId) -> Result<(), StoreError> {
         let suspended = AttributeValue::S("suspended".to_owned());
         self.update_client(id, "SET #id = :id, #status = :status", [(":status", suspended)])
             .await
@@ -119,18 +122,18 @@ impl Admin {
 
     /// Refuses every token of the client issued before `now` (epoch seconds); the
     /// client's status is left as it is (active when it had no item).
-    pub async fn revoke_client_tokens(&self, id: ObjectId, now: i64) -> Result<(), StoreError> {
+    pub async fn revoke_client_tokens(&self, id: ClientId, now: Timestamp) -> Result<(), StoreError> {
         let update = "SET #id = :id, #status = if_not_exists(#status, :active), tokensNotBefore = :now";
         let values = [
             (":active", AttributeValue::S("active".to_owned())),
-            (":now", AttributeValue::N(now.to_string())),
+            (":now", AttributeValue::N(now.unix_seconds().to_string())),
         ];
         self.update_client(id, update, values).await
     }
 
     async fn update_client<const N: usize>(
         &self,
-        id: ObjectId,
+        id: ClientId,
         update: &str,
         values: [(&str, AttributeValue); N],
     ) -> Result<(), StoreError> {
@@ -148,11 +151,11 @@ impl Admin {
         for (name, value) in values {
             request = request.expression_attribute_values(name, value);
         }
-        request.send().await.map_err(|e| classify(&e))?;
+        request.send().await.map_err(classify)?;
         Ok(())
     }
 
-    pub async fn project(&self, id: ObjectId) -> Result<Option<Project>, StoreError> {
+    pub async fn project(&self, id: ProjectId) -> Result<Option<Project>, StoreError> {
         self.store.get(keys::project(id)).await
     }
 
@@ -163,7 +166,7 @@ impl Admin {
             .set_item(Some(item))
             .send()
             .await
-            .map_err(|e| classify(&e))?;
+            .map_err(classify)?;
         Ok(())
     }
 }

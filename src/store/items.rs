@@ -23,7 +23,10 @@ pub fn key_item(key: Key) -> Item {
 
 /// A record as an item under `key`.
 pub fn item_of<T: Serialize>(value: &T, key: Key) -> Result<Item, StoreError> {
-    let mut item: Item = serde_dynamo::to_item(value).map_err(|e| StoreError::Internal(format!("serialise: {e}")))?;
+    let mut item: Item = serde_dynamo::to_item(value).map_err(|e| StoreError::Internal {
+        what: "cannot write an item".to_owned(),
+        source: Some(Box::new(e)),
+    })?;
     item.extend(key_item(key));
     Ok(item)
 }
@@ -38,16 +41,26 @@ pub fn with_ttl(mut item: Item, expires_at: Timestamp) -> Item {
 }
 
 pub fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
-    serde_dynamo::from_item(item).map_err(|e| StoreError::Internal(format!("unreadable item: {e}")))
+    serde_dynamo::from_item(item).map_err(|e| StoreError::Internal {
+        what: "unreadable item".to_owned(),
+        source: Some(Box::new(e)),
+    })
 }
 
-pub fn internal(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Internal(e.to_string())
+/// A request the SDK's builders refuse (a bug of ours).
+pub fn internal(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    StoreError::Internal {
+        what: "cannot build the request".to_owned(),
+        source: Some(Box::new(e)),
+    }
 }
 
 /// Throttling, 5xx answers, timeouts and broken connections are worth retrying later
 /// (503); anything else is ours to fix (500).
-pub fn classify<E: ProvideErrorMetadata + std::fmt::Debug>(err: &SdkError<E>) -> StoreError {
+pub fn classify<E>(err: SdkError<E>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
     const TRANSIENT: [&str; 6] = [
         "ProvisionedThroughputExceededException",
         "ThrottlingException",
@@ -56,18 +69,23 @@ pub fn classify<E: ProvideErrorMetadata + std::fmt::Debug>(err: &SdkError<E>) ->
         "ServiceUnavailable",
         "TransactionInProgressException",
     ];
-    match err {
-        SdkError::TimeoutError(_) => StoreError::Unavailable("timed out".to_owned()),
-        SdkError::DispatchFailure(e) => StoreError::Unavailable(format!("dispatch failure: {e:?}")),
-        SdkError::ResponseError(_) => StoreError::Unavailable("unreadable response".to_owned()),
+    let (transient, what) = match &err {
+        SdkError::TimeoutError(_) => (true, "timed out".to_owned()),
+        SdkError::DispatchFailure(_) => (true, "dispatch failure".to_owned()),
+        SdkError::ResponseError(_) => (true, "unreadable response".to_owned()),
         SdkError::ServiceError(se) => {
             let code = se.err().code().unwrap_or("unknown");
-            if TRANSIENT.contains(&code) || se.raw().status().as_u16() >= 500 {
-                StoreError::Unavailable(code.to_owned())
-            } else {
-                StoreError::Internal(code.to_owned())
-            }
+            (
+                TRANSIENT.contains(&code) || se.raw().status().as_u16() >= 500,
+                code.to_owned(),
+            )
         }
-        other => StoreError::Internal(format!("{other:?}")),
+        _ => (false, "request not sent".to_owned()),
+    };
+    let source = Some(Box::new(err) as super::Source);
+    if transient {
+        StoreError::Unavailable { what, source }
+    } else {
+        StoreError::Internal { what, source }
     }
 }

@@ -3,7 +3,7 @@
 use sha2::{Digest, Sha256};
 
 use crate::idempotency::IdempotencyKey;
-use crate::model::ObjectId;
+use crate::model::{ClientId, FlowId, ProjectId, SessionId, ValidationId};
 
 pub const PROJECT_SK: &str = "PROJECT";
 pub const FLOW_SK_PREFIX: &str = "FLOW#";
@@ -23,16 +23,16 @@ fn key(pk: String, sk: impl Into<String>) -> Key {
     Key { pk, sk: sk.into() }
 }
 
-pub fn project(id: ObjectId) -> Key {
+pub fn project(id: ProjectId) -> Key {
     key(format!("PROJECT#{id}"), PROJECT_SK)
 }
 
 /// A flow lives under its project's partition, so one read finds both.
-pub fn flow(project: ObjectId, flow: ObjectId) -> Key {
+pub fn flow(project: ProjectId, flow: FlowId) -> Key {
     key(format!("PROJECT#{project}"), format!("{FLOW_SK_PREFIX}{flow}"))
 }
 
-pub fn client(id: ObjectId) -> Key {
+pub fn client(id: ClientId) -> Key {
     key(format!("CLIENT#{id}"), CLIENT_SK)
 }
 
@@ -42,16 +42,16 @@ pub fn warm_up() -> Key {
     key("PROJECT#WARMUP".to_owned(), PROJECT_SK)
 }
 
-pub fn session(id: ObjectId) -> Key {
+pub fn session(id: SessionId) -> Key {
     key(format!("LIVENESS_SESSION#{id}"), SESSION_SK)
 }
 
-pub fn validation(id: ObjectId) -> Key {
+pub fn validation(id: ValidationId) -> Key {
     key(format!("BIOMETRIC_VALIDATION#{id}"), VALIDATION_SK)
 }
 
 /// Per client, with the caller's key hashed so that any key fits and none is stored in clear.
-pub fn idempotency(client: ObjectId, key_: &IdempotencyKey) -> Key {
+pub fn idempotency(client: ClientId, key_: &IdempotencyKey) -> Key {
     let digest = hex::encode(Sha256::digest(key_.as_str().as_bytes()));
     key(format!("IDEMPOTENCY#{client}#{digest}"), IDEMPOTENCY_SK)
 }
@@ -62,8 +62,8 @@ mod tests {
 
     #[test]
     fn idempotency_keys_hash_the_key_per_client() {
-        let a = ObjectId::parse("613375a1eab2fe08527f81e2").unwrap();
-        let b = ObjectId::parse("613375a1eab2fe08527f81e3").unwrap();
+        let a = ClientId::parse("613375a1eab2fe08527f81e2").unwrap();
+        let b = ClientId::parse("613375a1eab2fe08527f81e3").unwrap();
         let k = |s: &str| IdempotencyKey::parse(s.as_bytes()).unwrap();
         let pk = idempotency(a, &k("k1")).pk;
         assert!(pk.starts_with("IDEMPOTENCY#613375a1eab2fe08527f81e2#"));
@@ -76,8 +76,9 @@ mod tests {
 
     #[test]
     fn formats() {
-        let id = ObjectId::parse("66df5bf5c4d855fb0bdf5da2").unwrap();
-        let f = ObjectId::parse("66df5c22c4d855fb0bdf5da9").unwrap();
+        let object = crate::model::ObjectId::parse("66df5bf5c4d855fb0bdf5da2").unwrap();
+        let id = ProjectId::new(object);
+        let f = FlowId::parse("66df5c22c4d855fb0bdf5da9").unwrap();
         assert_eq!(project(id), key("PROJECT#66df5bf5c4d855fb0bdf5da2".into(), "PROJECT"));
         assert_eq!(
             flow(id, f),
@@ -86,8 +87,14 @@ mod tests {
                 "FLOW#66df5c22c4d855fb0bdf5da9"
             )
         );
-        assert_eq!(session(id).pk, "LIVENESS_SESSION#66df5bf5c4d855fb0bdf5da2");
-        assert_eq!(validation(id).sk, "BIOMETRIC_VALIDATION");
-        assert_eq!(client(id), key("CLIENT#66df5bf5c4d855fb0bdf5da2".into(), "CLIENT"));
+        assert_eq!(
+            session(SessionId::new(object)).pk,
+            "LIVENESS_SESSION#66df5bf5c4d855fb0bdf5da2"
+        );
+        assert_eq!(validation(ValidationId::new(object)).sk, "BIOMETRIC_VALIDATION");
+        assert_eq!(
+            client(ClientId::new(object)),
+            key("CLIENT#66df5bf5c4d855fb0bdf5da2".into(), "CLIENT")
+        );
     }
 }

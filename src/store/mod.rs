@@ -21,22 +21,57 @@ pub use admin::Admin;
 use items::{Item, classify, from_item, internal, key_item};
 
 use crate::idempotency::{IdempotencyRecord, RecordId};
-use crate::model::{BiometricValidation, Client, LivenessSession, ObjectId, Project, ProjectFlow};
+use crate::model::{
+    Client, ClientId, FlowId, LivenessSession, Pair, Project, ProjectFlow, ProjectId, SessionId, ValidationId,
+};
 
 /// Rounds of `UnprocessedKeys` a batch read retries before giving up.
 const BATCH_GET_ROUNDS: u32 = 4;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// An error from the SDK (or serde_dynamo), kept whole for the log line.
+pub type Source = Box<dyn std::error::Error + Send + Sync>;
+
+/// What went wrong in DynamoDB, with the SDK's error as its source: the log line of the
+/// request shows the whole chain (`DisplayErrorContext`), the answer only 503 or 500.
+#[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// Throttled, unavailable or timed out after the retries: worth retrying later.
-    #[error("DynamoDB is unavailable: {0}")]
-    Unavailable(String),
-    #[error("DynamoDB error: {0}")]
-    Internal(String),
+    #[error("DynamoDB is unavailable: {what}")]
+    Unavailable {
+        what: String,
+        #[source]
+        source: Option<Source>,
+    },
+    #[error("DynamoDB error: {what}")]
+    Internal {
+        what: String,
+        #[source]
+        source: Option<Source>,
+    },
+}
+
+impl StoreError {
+    pub fn unavailable(what: impl Into<String>) -> Self {
+        Self::Unavailable {
+            what: what.into(),
+            source: None,
+        }
+    }
+
+    pub fn internal(what: impl Into<String>) -> Self {
+        Self::Internal {
+            what: what.into(),
+            source: None,
+        }
+    }
+
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable { .. })
+    }
 }
 
 /// Why the write did not commit. Nothing of it was written in any case.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum CreateError {
     /// A live record already holds this idempotency key (the record, when known).
     #[error("idempotency key already used")]
@@ -79,9 +114,9 @@ impl Store {
     /// idempotency record in one call.
     pub async fn load(
         &self,
-        client: ObjectId,
-        project: ObjectId,
-        flow: ObjectId,
+        client: ClientId,
+        project: ProjectId,
+        flow: FlowId,
         idempotency: Option<RecordId<'_>>,
     ) -> Result<Loaded, StoreError> {
         let mut keys = vec![
@@ -103,28 +138,27 @@ impl Store {
                 Some(AttributeValue::S(sk)) if sk.starts_with(keys::FLOW_SK_PREFIX) => {
                     loaded.flow = Some(from_item(item)?)
                 }
-                _ => return Err(StoreError::Internal("unexpected item in batch read".to_owned())),
+                _ => return Err(StoreError::internal("unexpected item in batch read")),
             }
         }
         Ok(loaded)
     }
 
-    /// Reads a created pair (consistently): what an idempotent replay answers with.
-    pub async fn pair(
-        &self,
-        session: ObjectId,
-        validation: ObjectId,
-    ) -> Result<Option<(LivenessSession, BiometricValidation)>, StoreError> {
+    /// Reads a created pair (consistently): what the replay of a record without its
+    /// first answer (one written by an earlier version) answers with.
+    pub async fn pair(&self, session: SessionId, validation: ValidationId) -> Result<Option<Pair>, StoreError> {
         let keys = vec![key_item(keys::session(session)), key_item(keys::validation(validation))];
         let (mut found_session, mut found_validation) = (None, None);
         for item in self.batch_get(keys).await? {
             match item.get("sk") {
                 Some(AttributeValue::S(sk)) if sk == keys::SESSION_SK => found_session = Some(from_item(item)?),
                 Some(AttributeValue::S(sk)) if sk == keys::VALIDATION_SK => found_validation = Some(from_item(item)?),
-                _ => return Err(StoreError::Internal("unexpected item in batch read".to_owned())),
+                _ => return Err(StoreError::internal("unexpected item in batch read")),
             }
         }
-        Ok(found_session.zip(found_validation))
+        Ok(found_session
+            .zip(found_validation)
+            .map(|(session, validation)| Pair { session, validation }))
     }
 
     /// One strongly consistent `BatchGetItem`, its unprocessed keys retried a few rounds.
@@ -141,7 +175,7 @@ impl Store {
             let Some(request) = pending.take() else { break };
             let out = timed(self.client.batch_get_item().request_items(&self.table, request).send())
                 .await
-                .map_err(|e| classify(&e))?;
+                .map_err(classify)?;
             items.extend(
                 out.responses
                     .unwrap_or_default()
@@ -158,7 +192,7 @@ impl Store {
         }
         match pending {
             None => Ok(items),
-            Some(_) => Err(StoreError::Unavailable("batch read left keys unprocessed".to_owned())),
+            Some(_) => Err(StoreError::unavailable("batch read left keys unprocessed")),
         }
     }
 
@@ -168,7 +202,7 @@ impl Store {
     }
 
     /// Reads a liveness session (consistently).
-    pub async fn liveness_session(&self, id: ObjectId) -> Result<Option<LivenessSession>, StoreError> {
+    pub async fn liveness_session(&self, id: SessionId) -> Result<Option<LivenessSession>, StoreError> {
         self.get(keys::session(id)).await
     }
 
@@ -179,7 +213,7 @@ impl Store {
             .table_name(&self.table)
             .set_key(Some(key_item(key)))
             .consistent_read(true);
-        let out = timed(request.send()).await.map_err(|e| classify(&e))?;
+        let out = timed(request.send()).await.map_err(classify)?;
         out.item.map(from_item).transpose()
     }
 }

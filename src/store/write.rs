@@ -8,8 +8,8 @@ use aws_sdk_dynamodb::types::{
 
 use super::items::{Item, classify, from_item, internal, item_of, with_ttl};
 use super::{CreateError, Store, StoreError, keys, timed};
-use crate::idempotency::{IdempotencyRecord, RecordId};
-use crate::model::{BiometricValidation, LivenessSession, Timestamp};
+use crate::idempotency::Claim;
+use crate::model::{Pair, Timestamp};
 
 /// The items of the create transaction, by name: cancellation reasons come back in
 /// the order the items were sent, and are read through these names.
@@ -23,13 +23,8 @@ enum Written {
 impl Store {
     /// Writes the session, the validation and the idempotency record (when given) in one
     /// transaction: all or nothing, never over an existing item.
-    pub async fn create(
-        &self,
-        session: &LivenessSession,
-        validation: &BiometricValidation,
-        idempotency: Option<(RecordId<'_>, &IdempotencyRecord)>,
-        now: Timestamp,
-    ) -> Result<(), CreateError> {
+    pub async fn create(&self, pair: &Pair, claim: Option<&Claim<'_>>, now: Timestamp) -> Result<(), CreateError> {
+        let Pair { session, validation } = pair;
         let expires_at = session.expires_at;
         let session_item = with_ttl(item_of(session, keys::session(session.id))?, expires_at);
         let mut validation_item = with_ttl(item_of(validation, keys::validation(validation.id))?, expires_at);
@@ -38,7 +33,7 @@ impl Store {
             (Written::Session, self.put_new(session_item)?),
             (Written::Validation, self.put_new(validation_item)?),
         ];
-        if let Some((id, record)) = idempotency {
+        if let Some(Claim { id, record }) = claim {
             let item = with_ttl(
                 item_of(record, keys::idempotency(id.client, id.key))?,
                 record.expires_at,
@@ -58,10 +53,10 @@ impl Store {
         )
         .await;
         let Err(err) = result else { return Ok(()) };
-        let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = err.as_service_error() else {
-            return Err(classify(&err).into());
-        };
-        cancelled_because(&names, cancelled.cancellation_reasons())
+        if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = err.as_service_error() {
+            return cancelled_because(&names, cancelled.cancellation_reasons());
+        }
+        Err(classify(err).into())
     }
 
     /// A put that never replaces an item.
@@ -110,9 +105,9 @@ fn cancelled_because(names: &[Written], reasons: &[CancellationReason]) -> Resul
         .iter()
         .any(|r| matches!(r.code(), Some("ThrottlingError" | "ProvisionedThroughputExceeded")))
     {
-        return Err(StoreError::Unavailable("transaction throttled".to_owned()).into());
+        return Err(StoreError::unavailable("transaction throttled").into());
     }
-    Err(StoreError::Internal(format!(
+    Err(StoreError::internal(format!(
         "transaction cancelled: {:?}",
         reasons.iter().map(|r| r.code()).collect::<Vec<_>>()
     ))

@@ -12,7 +12,7 @@ use crate::keyring::Keyring;
 use keys::Signing;
 pub use keys::{Jwk, SessionKeys};
 
-use crate::model::{BiometricValidation, LivenessSession, ObjectId, ValidationType};
+use crate::model::{ClientId, FlowId, Pair, ProjectId, SessionId, ValidationId, ValidationType};
 
 /// `aud` of every session token; client tokens carrying it are refused.
 pub const SESSION_AUDIENCE: &str = "liveness";
@@ -21,12 +21,12 @@ pub const SESSION_AUDIENCE: &str = "liveness";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionClaims {
-    pub sub: ObjectId,
-    pub liveness_session: ObjectId,
-    pub biometric_validation: ObjectId,
-    pub client: ObjectId,
-    pub project: ObjectId,
-    pub project_flow: ObjectId,
+    pub sub: SessionId,
+    pub liveness_session: SessionId,
+    pub biometric_validation: ValidationId,
+    pub client: ClientId,
+    pub project: ProjectId,
+    pub project_flow: FlowId,
     #[serde(rename = "type")]
     pub kind: ValidationType,
     pub iss: String,
@@ -36,7 +36,8 @@ pub struct SessionClaims {
 }
 
 impl SessionClaims {
-    pub fn new(session: &LivenessSession, validation: &BiometricValidation, issuer: &str) -> Self {
+    pub fn new(pair: &Pair, issuer: &str) -> Self {
+        let Pair { session, validation } = pair;
         Self {
             sub: session.id,
             liveness_session: session.id,
@@ -53,6 +54,15 @@ impl SessionClaims {
     }
 }
 
+/// Why a session token could not be signed.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    #[error("cannot write the claims")]
+    Claims(#[from] serde_json::Error),
+    #[error("cannot sign the token")]
+    Sign(#[from] jsonwebtoken::errors::Error),
+}
+
 /// Signs session tokens with the current version of the session key.
 pub struct SessionSigner {
     keys: Keyring<SessionKeys>,
@@ -65,15 +75,12 @@ impl SessionSigner {
     }
 
     /// The same session always signs to the same token with the same key version.
-    pub async fn sign(&self, session: &LivenessSession, validation: &BiometricValidation) -> Result<String, String> {
+    pub async fn sign(&self, pair: &Pair) -> Result<String, SignError> {
         let keys = self.keys.fresh().await;
-        let claims =
-            serde_json::to_vec(&SessionClaims::new(session, validation, &self.issuer)).map_err(|e| e.to_string())?;
+        let claims = serde_json::to_vec(&SessionClaims::new(pair, &self.issuer))?;
         let message = format!("{}.{}", keys.header_b64, URL_SAFE_NO_PAD.encode(claims));
         let signature = match &keys.signing {
-            Signing::Hs256(key) => {
-                jsonwebtoken::crypto::sign(message.as_bytes(), key, Algorithm::HS256).map_err(|e| e.to_string())?
-            }
+            Signing::Hs256(key) => jsonwebtoken::crypto::sign(message.as_bytes(), key, Algorithm::HS256)?,
             Signing::EdDsa(pair) => URL_SAFE_NO_PAD.encode(pair.sign(message.as_bytes()).as_ref()),
         };
         Ok(format!("{message}.{signature}"))
@@ -91,10 +98,12 @@ mod tests {
     use super::*;
     use jsonwebtoken::{DecodingKey, Validation};
 
-    use crate::model::{ObjectId, Timestamp, ValidationType};
+    use crate::model::{BiometricValidation, LivenessSession, Timestamp, ValidationType};
 
-    fn pair() -> (LivenessSession, BiometricValidation) {
-        let id = |s: &str| ObjectId::parse(s).unwrap();
+    fn pair() -> Pair {
+        fn id<K>(s: &str) -> crate::model::Id<K> {
+            crate::model::Id::parse(s).unwrap()
+        }
         let at = Timestamp::parse("2024-09-12T17:26:26.954Z").unwrap();
         let session = LivenessSession::new(
             id("66e3244269cd15b505d21063"),
@@ -110,11 +119,11 @@ mod tests {
             project: session.project,
             project_flow: session.project_flow,
             liveness_session: session.id,
-            status: "new".into(),
+            status: crate::model::ValidationStatus::New,
             kind: ValidationType::Login,
             url: String::new(),
             liveness_score: 0,
-            assigned_collection: id("66df5bf5c4d855fb0bdf5da4"),
+            assigned_collection: crate::model::ObjectId::parse("66df5bf5c4d855fb0bdf5da4").unwrap(),
             collection_code: "c".into(),
             requires_2fa: false,
             redirect_url: None,
@@ -124,13 +133,13 @@ mod tests {
             created_at: at,
             version: 0,
         };
-        (session, validation)
+        Pair { session, validation }
     }
 
     #[test]
     fn claims_in_order_without_the_identifier() {
-        let (session, validation) = pair();
-        let claims = serde_json::to_string(&SessionClaims::new(&session, &validation, "iss-x")).unwrap();
+        let pair = pair();
+        let claims = serde_json::to_string(&SessionClaims::new(&pair, "iss-x")).unwrap();
         assert_eq!(
             claims,
             r#"{"sub":"66e3244269cd15b505d21063","livenessSession":"66e3244269cd15b505d21063","biometricValidation":"66e3244369cd15b505d21065","client":"613375a1eab2fe08527f81e2","project":"66df5bf5c4d855fb0bdf5da2","projectFlow":"66df5c22c4d855fb0bdf5da9","type":"login","iss":"iss-x","aud":"liveness","iat":1726161986,"exp":1726162226}"#
@@ -158,12 +167,12 @@ mod tests {
 
     #[tokio::test]
     async fn signed_tokens_verify_and_are_deterministic() {
-        let (session, validation) = pair();
+        let pair = pair();
         let signer = signer(keys::hs256).await;
-        let token = signer.sign(&session, &validation).await.unwrap();
+        let token = signer.sign(&pair).await.unwrap();
         assert_eq!(
             token,
-            signer.sign(&session, &validation).await.unwrap(),
+            signer.sign(&pair).await.unwrap(),
             "replays re-sign to the same bytes"
         );
         // A local key has no version: the seed's header, byte for byte.
@@ -173,7 +182,7 @@ mod tests {
         v.validate_exp = false;
         let key = DecodingKey::from_secret(SECRET.as_bytes());
         let claims = jsonwebtoken::decode::<SessionClaims>(&token, &key, &v).unwrap().claims;
-        assert_eq!(claims, SessionClaims::new(&session, &validation, "iss-x"));
+        assert_eq!(claims, SessionClaims::new(&pair, "iss-x"));
         let wrong = DecodingKey::from_secret(b"another-secret-another-secret-another");
         assert!(jsonwebtoken::decode::<SessionClaims>(&token, &wrong, &v).is_err());
         assert_eq!(signer.public_keys().await, None, "HS256 has no public key");
@@ -181,9 +190,9 @@ mod tests {
 
     #[tokio::test]
     async fn eddsa_tokens_verify_with_the_published_key() {
-        let (session, validation) = pair();
+        let pair = pair();
         let signer = signer(keys::eddsa).await;
-        let token = signer.sign(&session, &validation).await.unwrap();
+        let token = signer.sign(&pair).await.unwrap();
         assert_eq!(header(&token), r#"{"alg":"EdDSA","typ":"JWT"}"#);
         let jwks = signer.public_keys().await.unwrap();
         assert_eq!(jwks.len(), 1);
@@ -192,12 +201,8 @@ mod tests {
         v.set_audience(&[SESSION_AUDIENCE]);
         v.validate_exp = false;
         let claims = jsonwebtoken::decode::<SessionClaims>(&token, &key, &v).unwrap().claims;
-        assert_eq!(claims.sub, session.id);
-        assert_eq!(
-            token,
-            signer.sign(&session, &validation).await.unwrap(),
-            "deterministic"
-        );
+        assert_eq!(claims.sub, pair.session.id);
+        assert_eq!(token, signer.sign(&pair).await.unwrap(), "deterministic");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::process::{Command, Output};
 
 use crate::helpers::*;
-use biometric_validations::model::{FlowStatus, FlowType, ObjectId};
+use biometric_validations::model::{FlowStatus, FlowType, Id};
 use biometric_validations::store::{Admin, Store};
 
 #[tokio::test]
@@ -24,7 +24,7 @@ async fn admin_creates_the_table_and_puts_projects_and_flows() {
     assert_eq!(ttl.attribute_name(), Some("ttl"));
 
     let project = stdout(&admin(&table, &["put-project", "--client-id", CLIENT]));
-    let project_id = ObjectId::parse(&project).expect("prints the new project's id");
+    let project_id = Id::parse(&project).expect("prints the new project's id");
     let stored = store.project(project_id).await.unwrap().expect("stored");
     assert_eq!(stored.client.to_string(), CLIENT);
     assert!(stored.assigned_collection.is_some());
@@ -49,7 +49,7 @@ async fn admin_creates_the_table_and_puts_projects_and_flows() {
         ],
     ));
     let loaded = Store::new(local_client(moto_endpoint()), table.clone())
-        .load(id(CLIENT), project_id, ObjectId::parse(&flow).unwrap(), None)
+        .load(id(CLIENT), project_id, id(&flow), None)
         .await
         .unwrap();
     let flow = loaded.flow.expect("flow stored");
@@ -240,15 +240,7 @@ async fn admin_needs_only_the_endpoint_for_a_local_server() {
     ));
     // Written where the function (us-east-1, as in local.env) reads them.
     let store = Store::new(local_client(moto), table);
-    let loaded = store
-        .load(
-            id(CLIENT),
-            ObjectId::parse(&project).unwrap(),
-            ObjectId::parse(&flow).unwrap(),
-            None,
-        )
-        .await
-        .unwrap();
+    let loaded = store.load(id(CLIENT), id(&project), id(&flow), None).await.unwrap();
     assert_eq!(loaded.project.expect("project stored").client.to_string(), CLIENT);
     assert!(loaded.flow.is_some(), "flow stored");
 }
@@ -462,7 +454,7 @@ async fn admin_keys_and_clients() {
     stdout(&local(&[], &["revoke-client-tokens", "--client-id", CLIENT]));
     let revoked = store.client_item(id(CLIENT)).await.unwrap().expect("created");
     assert_eq!(revoked.status, biometric_validations::model::ClientStatus::Active);
-    assert!(revoked.tokens_not_before.unwrap() >= iat);
+    assert!(revoked.tokens_not_before.unwrap().unix_seconds() >= iat);
     stdout(&local(&[], &["suspend-client", "--client-id", CLIENT]));
     let suspended = store.client_item(id(CLIENT)).await.unwrap().unwrap();
     assert_eq!(suspended.status, biometric_validations::model::ClientStatus::Suspended);

@@ -675,8 +675,7 @@ async fn idempotent_replay_is_byte_identical() {
         "no token at rest"
     );
     assert_eq!(s(&records[0], "ttl"), decode_session_token(&token).exp.to_string());
-    // The record names the pair and keeps no copy of it (no identifier twice, and under
-    // 1 KB: one write unit).
+    // The record names the pair and holds it as the first answer gave it.
     let mut attributes: Vec<&str> = records[0].keys().map(String::as_str).collect();
     attributes.sort_unstable();
     assert_eq!(
@@ -684,6 +683,7 @@ async fn idempotent_replay_is_byte_identical() {
         [
             "biometricValidation",
             "expiresAt",
+            "firstAnswer",
             "livenessSession",
             "pk",
             "requestHash",
@@ -691,7 +691,6 @@ async fn idempotent_replay_is_byte_identical() {
             "ttl"
         ]
     );
-    assert!(!records[0].values().any(|v| format!("{v:?}").contains("03da12fba")));
 
     // Another body with the same key.
     let other = SEED_BODY.replace("03da12fba", "someone-else");
@@ -719,6 +718,75 @@ async fn idempotent_replay_is_byte_identical() {
         reply.json()["data"]["livenessSession"]["_id"],
         first.json()["data"]["livenessSession"]["_id"]
     );
+}
+
+/// Sets `status` (and a result) on a stored item, as the liveness service does.
+async fn moved_on(env: &TestEnv, pk: &str, sk: &str, status: &str) {
+    use aws_sdk_dynamodb::types::AttributeValue::{L, S};
+    env.store
+        .client()
+        .update_item()
+        .table_name(&env.table)
+        .key("pk", S(pk.to_owned()))
+        .key("sk", S(sk.to_owned()))
+        .update_expression("SET #status = :status, livenessResult = :result")
+        .expression_attribute_names("#status", "status")
+        .expression_attribute_values(":status", S(status.to_owned()))
+        .expression_attribute_values(":result", L(vec![S("passed".to_owned())]))
+        .send()
+        .await
+        .expect("update the item");
+}
+
+#[tokio::test]
+async fn a_replay_is_the_first_answer_whatever_happened_to_the_items_since() {
+    let env = TestEnv::new().await;
+    let first = env.call(post(SEED_BODY, &[("idempotency-key", "k-moved")])).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let data = &first.json()["data"];
+    let (sid, vid) = (
+        data["livenessSession"]["_id"].as_str().unwrap().to_owned(),
+        data["biometricValidation"]["_id"].as_str().unwrap().to_owned(),
+    );
+    moved_on(
+        &env,
+        &format!("LIVENESS_SESSION#{sid}"),
+        "LIVENESS_SESSION",
+        "completed",
+    )
+    .await;
+    moved_on(
+        &env,
+        &format!("BIOMETRIC_VALIDATION#{vid}"),
+        "BIOMETRIC_VALIDATION",
+        "completed",
+    )
+    .await;
+    let again = env.call(post(SEED_BODY, &[("idempotency-key", "k-moved")])).await;
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.body, first.body, "the state at creation, byte for byte");
+}
+
+#[tokio::test]
+async fn a_record_of_an_earlier_version_is_replayed_from_the_items() {
+    let env = TestEnv::new().await;
+    let first = env.call(post(SEED_BODY, &[("idempotency-key", "k-old")])).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    // As the previous version wrote records: the ids, no first answer.
+    let record = env.items("IDEMPOTENCY#").await.remove(0);
+    env.store
+        .client()
+        .update_item()
+        .table_name(&env.table)
+        .key("pk", record["pk"].clone())
+        .key("sk", record["sk"].clone())
+        .update_expression("REMOVE firstAnswer")
+        .send()
+        .await
+        .expect("update the record");
+    let again = env.call(post(SEED_BODY, &[("idempotency-key", "k-old")])).await;
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.body, first.body);
 }
 
 #[tokio::test]

@@ -171,8 +171,10 @@ async fn a_connection_dropped_after_the_write_never_leaves_half_a_write() {
         f.proxy.script.push(WRITE, Fault::DropMidResponse, 1);
         let extra: Vec<(&str, &str)> = key.iter().map(|k| ("idempotency-key", *k)).collect();
         let reply = f.send(&extra).await;
-        // The write happened; the answer was lost. The retry finds its own items.
+        // The write happened; the answer was lost. The retry finds its own items (and,
+        // with a key, its own record): the first answer, never a replay (§6).
         assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(reply.header("idempotent-replayed"), None, "{key:?}");
         let seen = f.proxy.requests.lock().unwrap().clone();
         assert_eq!(
             seen.iter().filter(|r| r.contains(WRITE)).count(),
@@ -184,6 +186,8 @@ async fn a_connection_dropped_after_the_write_never_leaves_half_a_write() {
             // With a key, asking again replays the stored pair: no second pair.
             let again = f.send(&[("idempotency-key", k)]).await;
             assert_eq!(again.status, 200, "{}", again.body);
+            assert_eq!(again.header("idempotent-replayed"), Some("true"));
+            assert_eq!(again.body, reply.body, "the first answer");
             assert_eq!(f.pairs().await, 1);
         }
     }

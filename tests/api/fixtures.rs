@@ -175,18 +175,20 @@ async fn every_fixture_through_the_handler() {
             }
         }
     }
-    // The shipped binary logs each request as one EMF line CloudWatch can extract.
+    // The shipped binary logs each request, and writes its metrics as one EMF document
+    // of its own that CloudWatch can extract.
     if let Subject::Artifact(artifact) = &subject {
-        let request_lines: Vec<Value> = artifact
+        let lines: Vec<Value> = artifact
             .log_lines()
             .iter()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|l| l["fields"]["message"] == "request")
             .collect();
-        assert_eq!(request_lines.len(), names.len(), "one request line per fixture");
-        for line in &request_lines {
-            let metrics = crate::helpers::emf::metrics_of(line);
-            assert!(metrics.iter().any(|m| m.name == "Requests"), "{line}");
+        let requests = lines.iter().filter(|l| l["fields"]["message"] == "request").count();
+        assert_eq!(requests, names.len(), "one request line per fixture");
+        let documents: Vec<&Value> = lines.iter().filter(|l| l.get("_aws").is_some()).collect();
+        assert_eq!(documents.len(), names.len(), "one metrics line per fixture");
+        for document in documents {
+            assert_eq!(document["Requests"], 1, "{document}");
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::helpers::proxy::Fault;
 use crate::helpers::*;
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
-use biometric_validations::model::{ObjectId, RandomIds, SystemClock};
+use biometric_validations::model::{ObjectId, RandomIds, SessionId, SystemClock, ValidationId};
 use biometric_validations::store::keys;
 use serde_json::Value;
 
@@ -178,17 +178,34 @@ async fn every_call_of_the_request_path_is_allowed_and_nothing_more() {
     );
     let app = handler(&env.config(), client, Arc::new(SystemClock), Arc::new(RandomIds::new())).await;
     let send = |extra: &[(&str, &str)]| call(&app, post(SEED_BODY, extra));
-    // Cold with an Idempotency-Key, its replay (warm), warm without a key, and two
+    // Cold with an Idempotency-Key, its replay (warm) from a record as the previous
+    // version wrote it (no first answer: the pair is read), warm without a key, and two
     // writes whose answers are lost (the retry finds the pair: the session is re-read;
     // with a key, the record is).
-    for (key, fault) in [
+    for (n, (key, fault)) in [
         (Some("k1"), None),
         (Some("k1"), None),
         (None, None),
         (None, Some(Fault::DropMidResponse)),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         if let Some(f) = fault {
             proxy.script.push("TransactWriteItems", f, 1);
+        }
+        if n == 1 {
+            let record = env.items("IDEMPOTENCY#").await.remove(0);
+            env.store
+                .client()
+                .update_item()
+                .table_name(&env.table)
+                .key("pk", record["pk"].clone())
+                .key("sk", record["sk"].clone())
+                .update_expression("REMOVE firstAnswer")
+                .send()
+                .await
+                .expect("update the record");
         }
         let extra: Vec<(&str, &str)> = key.iter().map(|k| ("idempotency-key", *k)).collect();
         let reply = send(&extra).await;
@@ -229,6 +246,7 @@ fn the_policy_allows_no_other_item_and_no_other_action() {
     let statements = statements();
     let (p, f) = (id(PROJECT), id(LOGIN_FLOW));
     let some_id = ObjectId::parse("66e3244269cd15b505d21063").unwrap();
+    let (session, validation) = (SessionId::new(some_id), ValidationId::new(some_id));
     let call = |action: &str, keys: &[&str]| Call {
         action: format!("dynamodb:{action}"),
         partition_keys: keys.iter().map(|k| (*k).to_owned()).collect(),
@@ -242,16 +260,16 @@ fn the_policy_allows_no_other_item_and_no_other_action() {
             "the function may write {key}"
         );
     }
-    for key in [keys::session(some_id).pk, keys::validation(some_id).pk] {
+    for key in [keys::session(session).pk, keys::validation(validation).pk] {
         assert!(allowed(&statements, &call("PutItem", &[&key])), "{key}");
     }
     // The start-up read that opens the connection (store::warmup).
     assert!(allowed(&statements, &call("GetItem", &[&keys::warm_up().pk])));
     assert!(
-        !allowed(&statements, &call("GetItem", &[&keys::validation(some_id).pk])),
+        !allowed(&statements, &call("GetItem", &[&keys::validation(validation).pk])),
         "validations (with identifiers) are read back only with their session, for a replay"
     );
-    let pair = [keys::session(some_id).pk, keys::validation(some_id).pk];
+    let pair = [keys::session(session).pk, keys::validation(validation).pk];
     assert!(allowed(&statements, &call("BatchGetItem", &[&pair[0], &pair[1]])));
     assert!(
         !allowed(&statements, &call("BatchGetItem", &[&pair[1], &keys::project(p).pk])),

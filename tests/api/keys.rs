@@ -371,14 +371,15 @@ async fn every_client_token_refusal_is_the_same_401() {
     };
     let before = client_token(CLIENT_SECRET, None, &good);
     assert_eq!(send(before.clone()).await.status, 200);
-    env.store.revoke_client_tokens(id(CLIENT), now).await.unwrap();
+    let revoked_at = biometric_validations::model::Timestamp::from_unix_seconds(now).unwrap();
+    env.store.revoke_client_tokens(id(CLIENT), revoked_at).await.unwrap();
     let revoked = send(before).await;
     assert_eq!(
         (revoked.status, revoked.body.as_str()),
         (401, bad_signature.body.as_str()),
         "revoked"
     );
-    let issued_after = with("iat", json!(now));
+    let issued_after = with("iat", json!(now + 1));
     assert_eq!(
         send(issued_after.clone()).await.status,
         200,
@@ -392,7 +393,7 @@ async fn every_client_token_refusal_is_the_same_401() {
         "suspended"
     );
     let stored = env.store.client_item(id(CLIENT)).await.unwrap().unwrap();
-    assert_eq!(stored.tokens_not_before, Some(now));
+    assert_eq!(stored.tokens_not_before, Some(revoked_at));
 }
 
 async fn jwks(app: &Handler, method: &str, path: &str, stage: &str) -> Reply {

@@ -8,7 +8,6 @@ mod architecture;
 mod cache;
 mod cli;
 mod create;
-mod emf_checker;
 mod faults;
 mod fixtures;
 mod iam;

@@ -1,135 +1,170 @@
-//! Every per-request log line is a valid CloudWatch Embedded Metric Format document
-//! (checked by tests/common/emf.rs against the specification), with the metrics the
-//! README's Operations section lists, their units and dimensions; and every line of a
-//! request carries its X-Ray trace id.
+//! The per-request metrics: one CloudWatch Embedded Metric Format document per request, on
+//! a line of its own, checked against golden documents written from the specification
+//! (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html>):
+//! a root `_aws` with `Timestamp` (epoch milliseconds) and `CloudWatchMetrics`, whose
+//! directives name a `Namespace`, `Dimensions` (arrays of member names, `[]` for none) and
+//! `Metrics` (`Name`, `Unit`), every dimension and metric a member of the root. Also: every
+//! log line of a request carries its X-Ray trace id.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use crate::helpers::emf::{self, Metric};
-use crate::helpers::*;
+use biometric_validations::Handler;
 use biometric_validations::model::{Clock, RandomIds, SystemClock};
 use lambda_http::RequestExt;
 use serde_json::{Value, json};
 
-/// The request lines logged since the last call.
-fn request_lines(logs: &LogCapture) -> Vec<Value> {
-    logs.take()
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).expect("JSON lines"))
-        .filter(|l| l["fields"]["message"] == "request")
-        .collect()
+use crate::helpers::*;
+
+const NAMESPACE: &str = "bv-test-stack";
+
+/// The handler of `env` with `extra` settings and `dynamodb`, its metrics captured.
+async fn measured(
+    env: &TestEnv,
+    extra: &[(&'static str, &str)],
+    dynamodb: aws_sdk_dynamodb::Client,
+    clock: Arc<dyn Clock>,
+) -> (Handler, MetricsCapture) {
+    let mut vars = env.vars();
+    vars.insert("METRICS_NAMESPACE", NAMESPACE.into());
+    for (k, v) in extra {
+        vars.insert(k, (*v).to_owned());
+    }
+    let capture = MetricsCapture::default();
+    let app = handler(&config_of(&vars), dynamodb, clock, Arc::new(RandomIds::new()))
+        .await
+        .with_metrics_sink(Arc::new(capture.clone()));
+    (app, capture)
 }
 
-/// The metric names of a line, by name: (unit, its dimension sets).
-fn declared(metrics: &[Metric]) -> BTreeSet<(String, String, String)> {
-    metrics
-        .iter()
-        .map(|m| (m.name.clone(), m.unit.clone(), m.dimensions.join(",")))
-        .collect()
+/// The one document a request wrote, its measured values checked and then replaced by the
+/// golden documents' placeholders: the wall clock's time, the latency, the time in DynamoDB.
+fn one_document(capture: &MetricsCapture, since_ms: i64) -> Value {
+    let mut docs = capture.take();
+    assert_eq!(docs.len(), 1, "one document per request: {docs:?}");
+    let mut doc = docs.remove(0);
+    let now_ms = SystemClock.now().unix_millis();
+    let at = doc["_aws"]["Timestamp"]
+        .as_i64()
+        .expect("Timestamp: epoch milliseconds");
+    assert!((since_ms..=now_ms).contains(&at), "the wall clock's time: {at}");
+    doc["_aws"]["Timestamp"] = json!("<now>");
+    assert!(doc["Latency"].as_f64().is_some_and(|ms| ms >= 0.0), "{doc}");
+    doc["Latency"] = json!("<ms>");
+    if let Some(ms) = doc.get("DynamoDbTime") {
+        assert!(ms.as_f64().is_some_and(|ms| ms > 0.0), "{doc}");
+        doc["DynamoDbTime"] = json!("<ms>");
+    }
+    doc
 }
 
-fn row(name: &str, unit: &str, dims: &str) -> (String, String, String) {
-    (name.to_owned(), unit.to_owned(), dims.to_owned())
+/// The directives every document carries: `Requests` by no dimension, by `Status` and by
+/// `Code` (and by `Client` when asked); the other metrics without dimensions.
+fn directives(client_dimension: bool, measured: &[(&str, &str)]) -> Value {
+    let mut by = vec![json!([]), json!(["Status"]), json!(["Code"])];
+    if client_dimension {
+        by.push(json!(["Client"]));
+    }
+    let mut metrics = vec![
+        json!({"Name": "InternalErrors", "Unit": "Count"}),
+        json!({"Name": "Unavailable", "Unit": "Count"}),
+        json!({"Name": "Latency", "Unit": "Milliseconds"}),
+        json!({"Name": "IdempotentReplays", "Unit": "Count"}),
+        json!({"Name": "ColdStarts", "Unit": "Count"}),
+    ];
+    metrics.extend(measured.iter().map(|(name, unit)| json!({"Name": name, "Unit": unit})));
+    json!({
+        "Timestamp": "<now>",
+        "CloudWatchMetrics": [
+            {"Namespace": NAMESPACE, "Dimensions": by, "Metrics": [{"Name": "Requests", "Unit": "Count"}]},
+            {"Namespace": NAMESPACE, "Dimensions": [[]], "Metrics": metrics},
+        ]
+    })
 }
 
 #[tokio::test]
-async fn every_request_line_is_an_emf_document() {
-    let (logs, _logs) = capture_logs(tracing_subscriber::filter::LevelFilter::INFO);
+async fn a_200_a_4xx_and_a_503_write_their_golden_documents() {
     let env = TestEnv::new().await;
-    let mut vars = env.vars();
-    vars.insert("METRICS_NAMESPACE", "bv-test-stack".into());
-    let app = handler(
-        &config_of(&vars),
+    let (app, capture) = measured(&env, &[], local_client(moto_endpoint()), Arc::new(SystemClock)).await;
+
+    let since = SystemClock.now().unix_millis();
+    assert_eq!(call(&app, post(SEED_BODY, &[])).await.status, 200);
+    let read = [("DynamoDbTime", "Milliseconds"), ("ProjectCacheHits", "Count")];
+    assert_eq!(
+        one_document(&capture, since),
+        json!({
+            "_aws": directives(false, &read),
+            "Status": "200", "Code": "OK", "Requests": 1, "InternalErrors": 0, "Unavailable": 0,
+            "Latency": "<ms>", "IdempotentReplays": 0, "ColdStarts": 1,
+            "DynamoDbTime": "<ms>", "ProjectCacheHits": 0, "requestId": "test-request"
+        })
+    );
+
+    let since = SystemClock.now().unix_millis();
+    let no_token = event("POST", "/v2/biometric-validations", &[], Some(SEED_BODY));
+    assert_eq!(call(&app, no_token).await.status, 401);
+    assert_eq!(
+        one_document(&capture, since),
+        json!({
+            "_aws": directives(false, &[]),
+            "Status": "401", "Code": "InvalidCredentials", "Requests": 1, "InternalErrors": 0,
+            "Unavailable": 0, "Latency": "<ms>", "IdempotentReplays": 0, "ColdStarts": 0,
+            "requestId": "test-request"
+        })
+    );
+
+    // A 503: DynamoDB unreachable (a closed port), with clients counted.
+    let (down, capture) = measured(
+        &env,
+        &[("METRICS_CLIENT_DIMENSION", "true")],
+        local_client("http://127.0.0.1:9"),
+        Arc::new(SystemClock),
+    )
+    .await;
+    let since = SystemClock.now().unix_millis();
+    assert_eq!(call(&down, post(SEED_BODY, &[])).await.status, 503);
+    assert_eq!(
+        one_document(&capture, since),
+        json!({
+            "_aws": directives(true, &[("DynamoDbTime", "Milliseconds"), ("ProjectCacheHits", "Count")]),
+            "Status": "503", "Code": "ServiceUnavailable", "Client": CLIENT, "Requests": 1,
+            "InternalErrors": 0, "Unavailable": 1, "Latency": "<ms>", "IdempotentReplays": 0,
+            "ColdStarts": 1, "DynamoDbTime": "<ms>", "ProjectCacheHits": 0, "requestId": "test-request"
+        })
+    );
+}
+
+#[tokio::test]
+async fn replays_cache_hits_cold_starts_panics_and_unknown_callers_count() {
+    let env = TestEnv::new().await;
+    let (app, capture) = measured(
+        &env,
+        &[("METRICS_CLIENT_DIMENSION", "true")],
         local_client(moto_endpoint()),
         Arc::new(SystemClock),
-        Arc::new(RandomIds::new()),
     )
     .await;
     let keyed = [("idempotency-key", "metrics-1")];
-    let cases = [
+    for (ev, status) in [
         (post(SEED_BODY, &keyed), 200),
         (post(SEED_BODY, &keyed), 200),
         (post(SEED_BODY, &[]), 200),
-        (event("POST", "/v2/biometric-validations", &[], Some(SEED_BODY)), 401),
-        (post(&SEED_BODY.replace(PROJECT, "66df5bf5c4d855fb0bdf5dff"), &[]), 404),
-    ];
-    request_lines(&logs);
-    let mut lines = Vec::new();
-    for (ev, status) in cases {
+        (event("GET", "/nope", &[], None), 404),
+    ] {
         assert_eq!(call(&app, ev).await.status, status);
-        lines.extend(request_lines(&logs));
     }
-    assert_eq!(lines.len(), 5, "one line per request");
-    let base: BTreeSet<_> = [
-        row("Requests", "Count", ""),
-        row("Requests", "Count", "Status"),
-        row("Requests", "Count", "Code"),
-        row("InternalErrors", "Count", ""),
-        row("Unavailable", "Count", ""),
-        row("Latency", "Milliseconds", ""),
-        row("IdempotentReplays", "Count", ""),
-        row("ColdStarts", "Count", ""),
-    ]
-    .into_iter()
-    .collect();
-    let with = |extra: &[(&str, &str)]| {
-        let mut all = base.clone();
-        all.extend(extra.iter().map(|(n, u)| row(n, u, "")));
-        all
-    };
-    let looked_up = with(&[("DynamoDbTime", "Milliseconds"), ("ProjectCacheHits", "Count")]);
-    for (i, line) in lines.iter().enumerate() {
-        let metrics = emf::metrics_of(line);
-        assert!(metrics.iter().all(|m| m.namespace == "bv-test-stack"), "{line}");
-        let want = if i == 3 { base.clone() } else { looked_up.clone() };
-        assert_eq!(declared(&metrics), want, "line {i}: {line}");
-        assert_eq!(line["Requests"], 1);
-        assert_eq!(line["Status"], json!(line["fields"]["status"].to_string()));
-        assert!(line["Latency"].as_f64().unwrap() >= 0.0);
-    }
-    let col = |name: &str| lines.iter().map(|l| l[name].clone()).collect::<Vec<_>>();
-    assert_eq!(
-        col("Code"),
-        [
-            json!("OK"),
-            json!("OK"),
-            json!("OK"),
-            json!("InvalidCredentials"),
-            json!("Project_not_found_or_featured_disabled")
-        ]
-    );
-    assert_eq!(col("IdempotentReplays"), [0, 1, 0, 0, 0].map(|n| json!(n)));
-    assert_eq!(col("ColdStarts"), [1, 0, 0, 0, 0].map(|n| json!(n)));
+    let docs = capture.take();
+    let col = |name: &str| docs.iter().map(|d| d[name].clone()).collect::<Vec<_>>();
+    assert_eq!(col("IdempotentReplays"), [0, 1, 0, 0].map(|n| json!(n)));
+    assert_eq!(col("ColdStarts"), [1, 0, 0, 0].map(|n| json!(n)));
     // The first request reads (a miss); the replay and the next are served by the cache.
-    assert_eq!(col("ProjectCacheHits")[..3], [0, 1, 1].map(|n| json!(n)));
-    assert!(lines[0]["DynamoDbTime"].as_f64().unwrap() > 0.0);
-    assert!(
-        col("InternalErrors")
-            .iter()
-            .chain(&col("Unavailable"))
-            .all(|v| *v == json!(0))
+    assert_eq!(col("ProjectCacheHits"), [json!(0), json!(1), json!(1), Value::Null]);
+    assert_eq!(
+        col("Client"),
+        [CLIENT, CLIENT, CLIENT, "-"].map(|c| json!(c)),
+        "no client before authentication"
     );
-    assert!(
-        lines.iter().all(|l| l.get("Client").is_none()),
-        "no per-client metrics unless asked"
-    );
-}
+    assert_eq!(col("Code")[3], "ResourceNotFound");
 
-#[tokio::test]
-async fn failures_count_and_clients_only_when_asked() {
-    let (logs, _logs) = capture_logs(tracing_subscriber::filter::LevelFilter::INFO);
-    let env = TestEnv::new().await;
-    let mut vars = env.vars();
-    vars.insert("METRICS_CLIENT_DIMENSION", "true".into());
-    // A 503: DynamoDB unreachable (a closed port), with a short deadline.
-    let down = handler(
-        &config_of(&vars),
-        local_client("http://127.0.0.1:9"),
-        Arc::new(SystemClock),
-        Arc::new(RandomIds::new()),
-    )
-    .await;
     // A 500: a clock that breaks.
     struct Broken;
     impl Clock for Broken {
@@ -137,47 +172,24 @@ async fn failures_count_and_clients_only_when_asked() {
             panic!("broken clock")
         }
     }
-    let broken = handler(
-        &config_of(&vars),
-        local_client(moto_endpoint()),
-        Arc::new(Broken),
-        Arc::new(RandomIds::new()),
-    )
-    .await;
-    request_lines(&logs);
-    assert_eq!(call(&down, post(SEED_BODY, &[])).await.status, 503);
+    let (broken, capture) = measured(&env, &[], local_client(moto_endpoint()), Arc::new(Broken)).await;
     assert_eq!(call(&broken, post(SEED_BODY, &[])).await.status, 500);
-    assert_eq!(call(&down, event("GET", "/nope", &[], None)).await.status, 404);
-    let lines = request_lines(&logs);
-    assert_eq!(lines.len(), 3);
-    for line in &lines {
-        let metrics = emf::metrics_of(line);
-        assert!(
-            metrics
-                .iter()
-                .any(|m| m.name == "Requests" && m.dimensions == ["Client"]),
-            "{line}"
-        );
-    }
+    let docs = capture.take();
     assert_eq!(
-        (lines[0]["Unavailable"].clone(), lines[0]["InternalErrors"].clone()),
-        (json!(1), json!(0))
+        (
+            docs[0]["InternalErrors"].clone(),
+            docs[0]["Unavailable"].clone(),
+            docs[0]["Code"].clone()
+        ),
+        (json!(1), json!(0), json!("InternalServer"))
     );
-    assert_eq!(
-        (lines[1]["Unavailable"].clone(), lines[1]["InternalErrors"].clone()),
-        (json!(0), json!(1))
-    );
-    assert_eq!(lines[0]["Client"], CLIENT);
-    assert_eq!(lines[2]["Client"], "-", "no client known before authentication");
-    assert_eq!(lines[0]["Code"], "ServiceUnavailable");
 }
 
 #[tokio::test]
 async fn every_line_of_a_request_carries_its_trace_id() {
     let (logs, _logs) = capture_logs(tracing_subscriber::filter::LevelFilter::INFO);
     let env = TestEnv::new().await;
-    request_lines(&logs);
-    let mut all = Vec::new();
+    logs.take();
     for trace in [
         "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
         "Root=1-00000000-000000000000000000000002",
@@ -190,13 +202,11 @@ async fn every_line_of_a_request_carries_its_trace_id() {
         context.xray_trace_id = Some(trace.into());
         req = req.with_lambda_context(context);
         assert_eq!(into_reply(env.app.handle(req).await).status, 200);
-        let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        let text = logs.take();
         let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-        assert!(!lines.is_empty());
+        assert!(lines.iter().any(|l| l["fields"]["message"] == "request"), "{text}");
         for line in &lines {
-            assert_eq!(line["xray_trace_id"], trace, "{line}");
+            assert_eq!(line["span"]["xray_trace_id"], trace, "{line}");
         }
-        all.extend(request_lines(&logs));
     }
-    assert_eq!(all.len(), 2);
 }

@@ -10,6 +10,7 @@ use crate::helpers::subject::Subject;
 use crate::helpers::*;
 use biometric_validations::ApiError;
 use biometric_validations::http::error_response;
+use biometric_validations::http::steps::MAX_BODY_BYTES;
 use biometric_validations::model::{Clock, RandomIds};
 use serde_json::{Value, json};
 
@@ -151,8 +152,8 @@ fn next_variant(previous: Option<&ApiError>) -> Option<ApiError> {
         },
         Some(ApiError::TypeMismatch { .. }) => ApiError::RedirectOriginNotAllowed,
         Some(ApiError::RedirectOriginNotAllowed) => ApiError::UnsupportedMediaType,
-        Some(ApiError::UnsupportedMediaType) => ApiError::PayloadTooLarge,
-        Some(ApiError::PayloadTooLarge) => ApiError::MethodNotAllowed { allow: "POST".into() },
+        Some(ApiError::UnsupportedMediaType) => ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES },
+        Some(ApiError::PayloadTooLarge { .. }) => ApiError::MethodNotAllowed { allow: "POST".into() },
         Some(ApiError::MethodNotAllowed { .. }) => ApiError::RouteNotFound("/x".into()),
         Some(ApiError::RouteNotFound(_)) => ApiError::ServiceUnavailable,
         Some(ApiError::ServiceUnavailable) => ApiError::Internal,
@@ -173,7 +174,7 @@ fn every_status_and_code_the_function_answers_is_documented() {
     let all = std::iter::successors(next_variant(None), |e| next_variant(Some(e)));
     for e in all {
         assert!(
-            responses.contains_key(&e.status().to_string()),
+            responses.contains_key(e.status().as_str()),
             "{e:?}: status {} undocumented",
             e.status()
         );

@@ -101,14 +101,5 @@ pub async fn sdk_config(endpoint: Option<&Endpoint>) -> Result<SdkConfig, String
 
 /// An error and its sources, each one's message only (no debug dump).
 pub fn causes(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let next = s.to_string();
-        if !text.contains(&next) {
-            text = format!("{text}: {next}");
-        }
-        source = s.source();
-    }
-    text
+    biometric_validations::logging::Chain(e).to_string()
 }

@@ -2,7 +2,7 @@
 //! `kid`), rotate a key, create a key's secret. Key material is never printed.
 
 use biometric_validations::keyring::secrets_manager;
-use biometric_validations::model::ObjectId;
+use biometric_validations::model::ClientId;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -66,7 +66,7 @@ pub async fn signing_key(
 /// The claims a token for `client` carries: `clientId`, `iat` (always: revocations and
 /// lifetime caps are checked against it), `exp`, and `iss`/`aud` when given.
 pub fn mint(
-    client: ObjectId,
+    client: ClientId,
     key: &SigningKey,
     ttl_seconds: u64,
     issuer: Option<&str>,

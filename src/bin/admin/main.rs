@@ -11,7 +11,7 @@ mod keys;
 use aws_sdk_dynamodb::Client as DynamoDb;
 use biometric_validations::demo;
 use biometric_validations::model::{
-    Client, ClientStatus, Clock, FlowStatus, FlowType, IdSource, ObjectId, Project, ProjectFlow, RandomIds, SystemClock,
+    Client, ClientStatus, Clock, FlowStatus, FlowType, Id, IdSource, Project, ProjectFlow, RandomIds, SystemClock,
 };
 use biometric_validations::request::redirect::{redirect_origin, redirect_url};
 use biometric_validations::store::{Admin, StoreError};
@@ -33,8 +33,8 @@ async fn main() -> ExitCode {
     }
 }
 
-fn id_arg(name: &str, value: &str) -> Result<ObjectId, String> {
-    ObjectId::parse(value).ok_or_else(|| format!("--{name} must be 24 hex characters (an ObjectId), got {value:?}"))
+fn id_arg<K>(name: &str, value: &str) -> Result<Id<K>, String> {
+    Id::parse(value).ok_or_else(|| format!("--{name} must be 24 hex characters (an ObjectId), got {value:?}"))
 }
 
 /// A `--redirect-origin`: checked by the project rule, stored in its serialization.
@@ -51,10 +51,12 @@ fn redirect_url_arg(value: &str) -> Result<String, String> {
         .map_err(|why| format!("--redirect-url {value:?} {why}"))
 }
 
-fn new_or(name: &str, value: Option<&str>, ids: &RandomIds) -> Result<ObjectId, String> {
+fn new_or<K>(name: &str, value: Option<&str>, ids: &RandomIds) -> Result<Id<K>, String> {
     match value {
         Some(v) => id_arg(name, v),
-        None => Ok(ids.next_id(u32::try_from(SystemClock.now().unix_seconds()).unwrap_or(u32::MAX))),
+        None => Ok(Id::new(
+            ids.next_id(u32::try_from(SystemClock.now().unix_seconds()).unwrap_or(u32::MAX)),
+        )),
     }
 }
 
@@ -72,7 +74,7 @@ async fn run(cli: Cli) -> Result<String, String> {
     };
     // A store error, with a hint when a local server does not answer.
     let failed = |e: StoreError| match (&e, &endpoint) {
-        (StoreError::Unavailable(_), Some(ep)) if ep.local => {
+        (StoreError::Unavailable { .. }, Some(ep)) if ep.local => {
             format!(
                 "nothing answered at {} ({}): is `make run` (or moto) running?\n{e}",
                 ep.url, ep.from
@@ -138,7 +140,9 @@ async fn run(cli: Cli) -> Result<String, String> {
                 id: new_or("id", id.as_deref(), &ids)?,
                 client: id_arg("client-id", client_id)?,
                 name: name.clone(),
-                assigned_collection: Some(new_or("assigned-collection", assigned_collection.as_deref(), &ids)?),
+                assigned_collection: Some(
+                    new_or::<()>("assigned-collection", assigned_collection.as_deref(), &ids)?.object_id(),
+                ),
                 collection_code: Some(
                     collection_code
                         .clone()
@@ -226,10 +230,11 @@ async fn run(cli: Cli) -> Result<String, String> {
         }
         Command::RevokeClientTokens { client_id } => {
             let id = id_arg("client-id", client_id)?;
-            let now = SystemClock.now().unix_seconds();
+            let now = SystemClock.now();
             store().await?.revoke_client_tokens(id, now).await.map_err(failed)?;
             Ok(format!(
-                "client {id}: tokens issued before {now} (epoch seconds) are refused"
+                "client {id}: tokens issued before {} (epoch seconds) are refused",
+                now.unix_seconds()
             ))
         }
     }

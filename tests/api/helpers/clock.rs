@@ -52,7 +52,7 @@ pub struct ScriptedIds {
 impl ScriptedIds {
     pub fn new(ids: &[&str]) -> Self {
         Self {
-            next: Mutex::new(ids.iter().rev().map(|s| id(s)).collect()),
+            next: Mutex::new(ids.iter().rev().map(|s| id::<()>(s).object_id()).collect()),
             fallback: RandomIds::new(),
         }
     }

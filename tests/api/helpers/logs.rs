@@ -39,3 +39,21 @@ pub fn capture_logs(level: LevelFilter) -> (LogCapture, DefaultGuard) {
     );
     (capture, tracing::subscriber::set_default(subscriber))
 }
+
+/// The function's metrics lines (one EMF document per request), captured.
+#[derive(Clone, Default)]
+pub struct MetricsCapture(Arc<Mutex<Vec<serde_json::Value>>>);
+
+impl biometric_validations::http::metrics::Sink for MetricsCapture {
+    fn write_line(&self, line: &[u8]) {
+        let document = serde_json::from_slice(line).expect("a metrics line is one JSON document");
+        self.0.lock().unwrap().push(document);
+    }
+}
+
+impl MetricsCapture {
+    /// The documents written since the last call.
+    pub fn take(&self) -> Vec<serde_json::Value> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}

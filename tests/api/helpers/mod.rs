@@ -4,7 +4,6 @@
 
 pub mod admin;
 pub mod clock;
-pub mod emf;
 pub mod env;
 pub mod events;
 pub mod logs;
@@ -36,8 +35,9 @@ pub const OTHER_CLIENT: &str = "613375a1eab2fe08527f81e9";
 
 pub const SEED_BODY: &str = r#"{"project":"66df5bf5c4d855fb0bdf5da2","projectFlow":"66df5c22c4d855fb0bdf5da9","identifier":"03da12fba","type":"login"}"#;
 
-pub fn id(s: &str) -> biometric_validations::model::ObjectId {
-    biometric_validations::model::ObjectId::parse(s).expect("test id")
+/// A typed id (`ClientId`, `ProjectId`, …), as the call site needs it.
+pub fn id<K>(s: &str) -> biometric_validations::model::Id<K> {
+    biometric_validations::model::Id::parse(s).expect("test id")
 }
 
 pub use test_support::moto::repo;

@@ -4,40 +4,51 @@
 //! DynamoDB requests (identifiers); a log level raised to debug this function must not
 //! spill them.
 
-mod json;
-
+use std::fmt;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use tracing::Subscriber;
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::fmt::format::JsonFields;
 use tracing_subscriber::prelude::*;
 use tracing_subscriber::registry::LookupSpan;
 
-pub use json::{EMF_FIELD, TRACE_FIELD};
-
-/// Whether log lines are JSON: only then do they carry metrics (EMF).
-static JSON_LINES: AtomicBool = AtomicBool::new(false);
-
-/// Whether the per-request line should carry its metrics (the log lines are JSON).
-pub fn json_lines() -> bool {
-    JSON_LINES.load(Ordering::Relaxed)
-}
-
-/// The JSON layer (`json::JsonLines`), writing to `writer`: what Lambda's JSON log format
-/// gets, and what tests capture.
+/// JSON lines, written to `writer`: `{"level":…,"fields":{…},"span":{…}}`, where `span` is
+/// the request's (its X-Ray trace id: every line of a request carries it). Lambda adds the
+/// time and the request id around them.
 pub fn json_layer<S, W>(writer: W) -> impl tracing_subscriber::Layer<S>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    JSON_LINES.store(true, Ordering::Relaxed);
     tracing_subscriber::fmt::layer()
-        .fmt_fields(JsonFields::new())
-        .event_format(json::JsonLines)
+        .json()
+        .without_time()
+        .with_target(false)
+        .with_current_span(true)
+        .with_span_list(false)
         .with_writer(writer)
+}
+
+/// An error and its sources, each one's message once (`a: b: c`), for a log line: the
+/// SDK's errors say what went wrong in their sources.
+pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut written = self.0.to_string();
+        f.write_str(&written)?;
+        let mut source = self.0.source();
+        while let Some(s) = source {
+            let next = s.to_string();
+            if !written.contains(&next) {
+                write!(f, ": {next}")?;
+                written.push_str(&next);
+            }
+            source = s.source();
+        }
+        Ok(())
+    }
 }
 
 /// This crate at `level`; everything else at `level`, but never above INFO.
@@ -78,6 +89,15 @@ pub fn init() {
 mod tests {
     use super::*;
     use tracing::Level;
+
+    #[test]
+    fn a_chain_names_each_cause_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("outer")]
+        struct Outer(#[source] std::io::Error);
+        let e = Outer(std::io::Error::other("inner"));
+        assert_eq!(Chain(&e).to_string(), "outer: inner");
+    }
 
     #[test]
     fn dependencies_never_log_above_info() {
