@@ -1,16 +1,23 @@
 //! The body's top level read as JSON: an object's entries in order, duplicates refused,
-//! and short reasons for syntax errors that never echo the body.
+//! at most `MAX_KEYS` kept, and short reasons for syntax errors that never echo the body.
+//! Linear in the body's size, whatever it holds.
 
+use std::collections::HashSet;
 use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-/// The top level of a body: an object's entries in order (duplicates refused), or
-/// "something else".
+/// The most keys a body may have (CONTRACT §3): a body of more gets one short error,
+/// before the field rules.
+pub const MAX_KEYS: usize = 32;
+
+/// The top level of a body: an object's entries in order (duplicates refused), an object
+/// of more than `MAX_KEYS` keys, or "something else".
 pub enum TopLevel {
     Object(Vec<(String, Value)>),
+    TooManyKeys,
     NotObject,
 }
 
@@ -31,12 +38,22 @@ impl<'de> Visitor<'de> for TopLevelVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TopLevel, A::Error> {
         let mut entries: Vec<(String, Value)> = Vec::new();
+        // Every key is checked for duplicates (a JSON error comes before the key count),
+        // each in constant time; the values past the limit are read and dropped.
+        let mut seen: HashSet<String> = HashSet::new();
         while let Some(key) = map.next_key::<String>()? {
-            if entries.iter().any(|(k, _)| *k == key) {
+            if !seen.insert(key.clone()) {
                 return Err(de::Error::custom(format_args!("duplicate key \"{}\"", printable(&key))));
             }
-            let value = map.next_value::<Value>()?;
-            entries.push((key, value));
+            if entries.len() < MAX_KEYS {
+                let value = map.next_value::<Value>()?;
+                entries.push((key, value));
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        if seen.len() > MAX_KEYS {
+            return Ok(TopLevel::TooManyKeys);
         }
         Ok(TopLevel::Object(entries))
     }

@@ -262,12 +262,18 @@ fn edge_cases_through_the_handler() {
     let with_identifier = |id: &str| {
         json!({"project": PROJECT, "projectFlow": LOGIN_FLOW, "identifier": id, "type": "login"}).to_string()
     };
-    for id in ["👩‍🔬 ana", "\t\n padded \r\n", &"x".repeat(256), &"ñ".repeat(256)] {
+    for id in ["👩🔬 ana", "\t\n padded \r\n", &"x".repeat(256), &"ñ".repeat(256)] {
         let r = call(with_identifier(id).as_bytes(), false);
         assert_eq!(r.status, 200, "{id:?}: {}", r.body);
         assert_eq!(r.json()["data"]["livenessSession"]["identifier"], id.trim());
     }
-    for id in ["\u{0000}nul", "tab\tand\u{001b}esc", "a\u{202e}b"] {
+    for id in [
+        "\u{0000}nul",
+        "tab\tand\u{001b}esc",
+        "a\u{202e}b",
+        "👩‍🔬 ana",
+        "ana\u{feff}",
+    ] {
         let r = call(with_identifier(id).as_bytes(), false);
         r.assert_error(
             409,
