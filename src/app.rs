@@ -4,14 +4,14 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Duration;
 
 use lambda_http::{Request, service_fn};
 
 use crate::auth::{self, Authenticator};
 use crate::config::{Config, ConfigError, KeySetting, KeySource, SessionAlg};
 use crate::http::Handler;
-use crate::keyring::{self, Derive, Keyring, Source};
+use crate::keyring::{self, Derive, KeyKind, Keyring, Settings};
+use crate::logging::Chain;
 use crate::model::{Clock, IdSource, RandomIds, SystemClock};
 use crate::service::{RecordBuilder, Service};
 use crate::store::{self, Store};
@@ -43,14 +43,35 @@ pub async fn handler(
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
 ) -> Result<Handler, ConfigError> {
-    let session_derive: Derive<token::SessionKeys> = match config.session_alg {
-        SessionAlg::Hs256 => token::keys::hs256,
-        SessionAlg::EdDsa => token::keys::eddsa,
+    let (session_kind, session_derive): (KeyKind, Derive<token::SessionKeys>) = match config.session_alg {
+        SessionAlg::Hs256 => (KeyKind::Hs256, token::keys::hs256),
+        SessionAlg::EdDsa => (KeyKind::EdDsa, token::keys::eddsa),
     };
     let sm = &clients.secrets_manager;
+    // On AWS (no local endpoint), the documented local test keys are refused.
+    let on_aws = config.endpoints.secrets_manager.is_none();
+    let every = config.secrets_refresh;
+    let settings = |setting: &KeySetting, kind, first_refresh| Settings {
+        variable: setting.variable,
+        kind,
+        refresh_every: every,
+        first_refresh,
+        on_aws,
+    };
+    // The session key's re-reads fall half a period after the client key's.
     let (client_keys, session_keys) = tokio::join!(
-        ring(&config.client_key, sm, auth::client_keys, config.secrets_refresh),
-        ring(&config.session_key, sm, session_derive, config.secrets_refresh),
+        ring(
+            &config.client_key,
+            settings(&config.client_key, KeyKind::Hs256, every),
+            sm,
+            auth::client_keys
+        ),
+        ring(
+            &config.session_key,
+            settings(&config.session_key, session_kind, every / 2),
+            sm,
+            session_derive
+        ),
     );
     let (client_keys, session_keys) = (client_keys?, session_keys?);
     if client_keys.same_current_key(&session_keys) {
@@ -71,27 +92,26 @@ pub async fn handler(
     Ok(Handler::new(auth, service, clock, config.metrics.clone()))
 }
 
-/// A key's ring, from the environment or read from Secrets Manager.
-async fn ring<T>(
+/// A key's ring, read from Secrets Manager (or held in memory, when an embedding program
+/// set one in code).
+async fn ring<T: Send + Sync + 'static>(
     setting: &KeySetting,
+    settings: Settings,
     secrets_manager: &aws_sdk_secretsmanager::Client,
     derive: Derive<T>,
-    refresh_every: Duration,
-) -> Result<Keyring<T>, ConfigError> {
-    let failed = |problem| ConfigError {
+) -> Result<Arc<Keyring<T>>, ConfigError> {
+    let failed = |e: keyring::KeyError| ConfigError {
         variable: setting.variable,
-        problem,
+        problem: format!("cannot read the key: {}", Chain(&e)),
     };
     match &setting.source {
-        KeySource::Value(material) => Keyring::fixed(setting.variable, material.clone(), derive).map_err(failed),
+        KeySource::Value(material) => Keyring::fixed(setting.variable, material.clone(), derive)
+            .map(Arc::new)
+            .map_err(failed),
         KeySource::SecretsManager { secret_id } => {
-            let source = Source::SecretsManager {
-                client: secrets_manager.clone(),
-                secret_id: secret_id.clone(),
-            };
-            Keyring::load(setting.variable, source, derive, refresh_every)
+            Keyring::load(settings, secrets_manager.clone(), secret_id.clone(), derive)
                 .await
-                .map_err(|why| failed(format!("cannot read the key: {why}")))
+                .map_err(failed)
         }
     }
 }

@@ -4,6 +4,8 @@
 
 mod claims;
 
+use std::sync::Arc;
+
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use secrecy::ExposeSecret;
 
@@ -41,13 +43,13 @@ enum Undecoded {
 }
 
 pub struct Authenticator {
-    keys: Keyring<ClientKeys>,
+    keys: Arc<Keyring<ClientKeys>>,
     rules: ClientTokenRules,
     validation: Validation,
 }
 
 impl Authenticator {
-    pub fn new(keys: Keyring<ClientKeys>, rules: ClientTokenRules) -> Self {
+    pub fn new(keys: Arc<Keyring<ClientKeys>>, rules: ClientTokenRules) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         // `exp`, `nbf`, `iss` and `aud` are checked in `claims` against the injected clock.
         validation.validate_exp = false;
@@ -60,11 +62,11 @@ impl Authenticator {
         }
     }
 
-    /// An authenticator on one key given directly, with no claim rules beyond §2's
-    /// own (local runs, and the checks that need no I/O: fuzzing, property tests).
-    pub fn local(secret: secrecy::SecretString) -> Result<Self, String> {
-        let ring = Keyring::fixed("CLIENT_TOKEN_SECRET", secret, client_keys)?;
-        Ok(Self::new(ring, ClientTokenRules::default()))
+    /// An authenticator on one key held in memory, with no claim rules beyond §2's own
+    /// (the checks that need no I/O: fuzzing, property tests).
+    pub fn local(secret: secrecy::SecretString) -> Result<Self, crate::keyring::KeyError> {
+        let ring = Keyring::fixed("CLIENT_TOKEN_SECRET_ARN", secret, client_keys)?;
+        Ok(Self::new(Arc::new(ring), ClientTokenRules::default()))
     }
 
     /// Authenticates the values of every `Authorization` header the request carried.
@@ -74,20 +76,24 @@ impl Authenticator {
         now: Timestamp,
     ) -> Result<Caller, ApiError> {
         let token = bearer(authorization)?;
-        let kid = jsonwebtoken::decode_header(token)
-            .map_err(|_| ApiError::InvalidToken)?
-            .kid;
-        let keys = self.keys.fresh().await;
-        let claims = match self.decode(&keys, token, kid.as_deref()) {
+        // Three parts, the first a JSON header naming a known algorithm.
+        let header = jsonwebtoken::decode_header(token).map_err(|_| ApiError::InvalidToken)?;
+        let kid = header.kid.as_deref();
+        // No usable key version yet: the service's fault, worth a retry.
+        let keys = self.keys.keys().map_err(|_| ApiError::ServiceUnavailable)?;
+        let claims = match self.decode(&keys, token, kid) {
             Ok(claims) => claims,
             Err(Undecoded::Invalid) => return Err(ApiError::InvalidToken),
-            // Perhaps a rotation this instance has not seen yet.
-            Err(Undecoded::UnknownKid) => match self.keys.reread_for_unknown_kid().await {
-                Some(keys) => self
-                    .decode(&keys, token, kid.as_deref())
-                    .map_err(|_| ApiError::InvalidToken)?,
-                None => return Err(ApiError::InvalidToken),
-            },
+            // Perhaps a rotation this instance has not seen yet: only a token that could
+            // be ours (HS256, a kid shaped like Secrets Manager's VersionIds) may ask for
+            // a re-read, so made-up kids can't drive Secrets Manager calls.
+            Err(Undecoded::UnknownKid) if header.alg == Algorithm::HS256 && kid.is_some_and(is_version_id) => {
+                match self.keys.reread_for_unknown_kid().await {
+                    Some(keys) => self.decode(&keys, token, kid).map_err(|_| ApiError::InvalidToken)?,
+                    None => return Err(ApiError::InvalidToken),
+                }
+            }
+            Err(Undecoded::UnknownKid) => return Err(ApiError::InvalidToken),
         };
         claims.check(&self.rules, now)
     }
@@ -114,6 +120,16 @@ impl Authenticator {
     }
 }
 
+/// Whether `kid` has the shape of a Secrets Manager `VersionId`: a UUID, 8-4-4-4-12 hex digits.
+fn is_version_id(kid: &str) -> bool {
+    let groups: Vec<&str> = kid.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 /// The token of the one `Authorization` header: `Bearer <jwt>` in any case, or a bare `<jwt>`.
 fn bearer<'a>(mut authorization: impl Iterator<Item = &'a [u8]>) -> Result<&'a str, ApiError> {
     let Some(value) = authorization.next() else {
@@ -136,134 +152,4 @@ fn bearer<'a>(mut authorization: impl Iterator<Item = &'a [u8]>) -> Result<&'a s
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::ClientId;
-    use futures_util::FutureExt;
-    use jsonwebtoken::{EncodingKey, Header, encode};
-    use serde_json::json;
-
-    const SECRET: &[u8] = b"test-client-secret-at-least-32-bytes!!";
-    const CLIENT: &str = "613375a1eab2fe08527f81e2";
-
-    fn now() -> Timestamp {
-        Timestamp::parse("2024-09-12T17:26:26.954Z").unwrap()
-    }
-
-    fn token(claims: serde_json::Value) -> String {
-        encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &EncodingKey::from_secret(SECRET),
-        )
-        .unwrap()
-    }
-
-    fn authenticator() -> Authenticator {
-        Authenticator::local(String::from_utf8(SECRET.to_vec()).unwrap().into()).unwrap()
-    }
-
-    /// A local key needs no I/O: the check completes at once.
-    fn at(a: &Authenticator, values: &[&[u8]], now: Timestamp) -> Result<ClientId, ApiError> {
-        a.authenticate(values.iter().copied(), now)
-            .now_or_never()
-            .expect("no I/O with a local key")
-            .map(|caller| caller.client)
-    }
-
-    fn auth(values: &[&str]) -> Result<ClientId, ApiError> {
-        let values: Vec<&[u8]> = values.iter().map(|v| v.as_bytes()).collect();
-        at(&authenticator(), &values, now())
-    }
-
-    fn exp(offset: i64) -> i64 {
-        now().unix_seconds() + offset
-    }
-
-    #[test]
-    fn accepts_bearer_in_any_case_and_bare_tokens() {
-        let t = token(json!({"clientId": CLIENT, "exp": exp(60)}));
-        for v in [
-            format!("Bearer {t}"),
-            format!("bearer {t}"),
-            format!("BEARER  {t}"),
-            t.clone(),
-        ] {
-            assert_eq!(auth(&[&v]).unwrap().to_string(), CLIENT, "{v}");
-        }
-    }
-
-    #[test]
-    fn missing_tokens() {
-        for v in [&[][..], &[""], &["Bearer"], &["Bearer   "]] {
-            assert_eq!(auth(v), Err(ApiError::NoToken), "{v:?}");
-        }
-    }
-
-    #[test]
-    fn expiry_and_leeway() {
-        // now is hh:mm:26.954: exp(-4) was 4.954 s ago, exp(-5) 5.954 s ago.
-        assert!(auth(&[&token(json!({"clientId": CLIENT, "exp": exp(-4)}))]).is_ok());
-        assert_eq!(
-            auth(&[&token(json!({"clientId": CLIENT, "exp": exp(-5)}))]),
-            Err(ApiError::TokenExpired)
-        );
-        let ms = |ms: i64| Timestamp::from_unix_millis(ms).unwrap();
-        let t = token(json!({"clientId": CLIENT, "exp": 1_000}));
-        let a = authenticator();
-        assert!(at(&a, &[t.as_bytes()], ms(1_005_000)).is_ok());
-        assert_eq!(at(&a, &[t.as_bytes()], ms(1_005_001)), Err(ApiError::TokenExpired));
-    }
-
-    #[test]
-    fn invalid_tokens() {
-        let good = token(json!({"clientId": CLIENT, "exp": exp(60)}));
-        let other_key = encode(
-            &Header::new(Algorithm::HS256),
-            &json!({"clientId": CLIENT, "exp": exp(60)}),
-            &EncodingKey::from_secret(b"another-secret-another-secret-another"),
-        )
-        .unwrap();
-        let cases = [
-            "not.a.jwt".to_owned(),
-            other_key,
-            token(json!({"exp": exp(60)})),
-            token(json!({"clientId": "nope", "exp": exp(60)})),
-            token(json!({"clientId": 42, "exp": exp(60)})),
-            token(json!({"clientId": CLIENT})),
-            token(json!({"clientId": CLIENT, "exp": exp(60), "aud": "liveness"})),
-            format!("Basic {good}"),
-        ];
-        for t in cases {
-            assert_eq!(auth(&[&t]), Err(ApiError::InvalidToken), "{t}");
-        }
-        assert_eq!(auth(&[&good, &good]), Err(ApiError::InvalidToken), "two headers");
-        // A local key has no version: a token naming one is not ours.
-        let mut header = Header::new(Algorithm::HS256);
-        header.kid = Some("v1".into());
-        let with_kid = encode(
-            &header,
-            &json!({"clientId": CLIENT, "exp": exp(60)}),
-            &EncodingKey::from_secret(SECRET),
-        )
-        .unwrap();
-        assert_eq!(auth(&[&with_kid]), Err(ApiError::InvalidToken), "unknown kid");
-    }
-
-    #[test]
-    fn only_hs256() {
-        let claims = b64(&json!({"clientId": CLIENT, "exp": exp(60)}).to_string());
-        for alg in ["none", "HS384", "HS512", "RS256", "ES256"] {
-            let header = b64(&json!({"alg": alg, "typ": "JWT"}).to_string());
-            for sig in ["", "c2ln"] {
-                let t = format!("{header}.{claims}.{sig}");
-                assert_eq!(auth(&[&t]), Err(ApiError::InvalidToken), "{alg}");
-            }
-        }
-    }
-
-    fn b64(s: &str) -> String {
-        use base64::Engine;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
-    }
-}
+mod tests;

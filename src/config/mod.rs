@@ -8,7 +8,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 pub use values::MIN_SECRET_BYTES;
-use values::{base_url, endpoint, problem, seconds, secret};
+use values::{base_url, endpoint, problem, seconds};
 
 pub const DEFAULT_SESSION_SECONDS: i64 = 240;
 pub const SESSION_SECONDS: RangeInclusive<i64> = 60..=3600;
@@ -22,12 +22,14 @@ pub const SECRETS_REFRESH_SECONDS: RangeInclusive<u64> = 30..=3600;
 pub const CLIENT_TOKEN_MAX_SECONDS: RangeInclusive<i64> = 1..=31_536_000;
 pub const DEFAULT_ISSUER: &str = "biometric-validations";
 
-/// Where a signing key comes from.
+/// Where a signing key comes from. The environment names only secrets: a key is never
+/// configuration (CONTRACT §7).
 #[derive(Debug)]
 pub enum KeySource {
     /// A Secrets Manager secret (ARN or name): versioned, re-read on rotation.
     SecretsManager { secret_id: String },
-    /// The key itself, from the environment: local runs only, no version.
+    /// A key held in memory, without a version: what an embedding program (the tests)
+    /// sets in code; never read from the environment.
     Value(SecretString),
 }
 
@@ -41,9 +43,9 @@ pub struct KeySetting {
 /// How session tokens are signed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SessionAlg {
-    /// HMAC with the session secret (Verifik-compatible): verifiers need the secret.
+    /// HMAC with the session key (Verifik-compatible): verifiers need the key.
     Hs256,
-    /// Ed25519 derived from the session secret: verifiers need only the public JWKS.
+    /// Ed25519 derived from an EdDSA key (CONTRACT §8): verifiers need only the public JWKS.
     EdDsa,
 }
 
@@ -111,30 +113,18 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let required = |name: &'static str| get(name).ok_or_else(|| problem(name, "is required but not set"));
-        let key = |value: &'static str, arn: &'static str| -> Result<KeySetting, ConfigError> {
-            match (get(value), get(arn)) {
-                (Some(_), Some(_)) => Err(problem(arn, format!("must not be set together with {value}"))),
-                (None, Some(secret_id)) => Ok(KeySetting {
-                    variable: arn,
-                    source: KeySource::SecretsManager { secret_id },
-                }),
-                (Some(v), None) => Ok(KeySetting {
-                    variable: value,
-                    source: KeySource::Value(secret(value, v)?),
-                }),
-                (None, None) => Err(problem(arn, format!("is required (or {value}, for local runs)"))),
-            }
+        let key = |arn: &'static str| -> Result<KeySetting, ConfigError> {
+            Ok(KeySetting {
+                variable: arn,
+                source: KeySource::SecretsManager {
+                    secret_id: required(arn)?,
+                },
+            })
         };
 
         let table_name = required("TABLE_NAME")?;
-        let client_key = key("CLIENT_TOKEN_SECRET", "CLIENT_TOKEN_SECRET_ARN")?;
-        let session_key = key("SESSION_TOKEN_SECRET", "SESSION_TOKEN_SECRET_ARN")?;
-        if let (KeySource::Value(c), KeySource::Value(s)) = (&client_key.source, &session_key.source) {
-            use secrecy::ExposeSecret;
-            if c.expose_secret() == s.expose_secret() {
-                return Err(problem("SESSION_TOKEN_SECRET", "must differ from CLIENT_TOKEN_SECRET"));
-            }
-        }
+        let client_key = key("CLIENT_TOKEN_SECRET_ARN")?;
+        let session_key = key("SESSION_TOKEN_SECRET_ARN")?;
         let session_alg = match get("SESSION_TOKEN_ALG").as_deref().map(str::trim) {
             None | Some("HS256") => SessionAlg::Hs256,
             Some("EdDSA") => SessionAlg::EdDsa,
@@ -170,10 +160,7 @@ impl Config {
         let token_issuer = get("TOKEN_ISSUER").unwrap_or_else(|| DEFAULT_ISSUER.to_owned());
         // The SDKs' precedence: the service's own variable, then the shared one.
         let shared = endpoint("AWS_ENDPOINT_URL", get("AWS_ENDPOINT_URL"))?;
-        let dynamodb = match endpoint("AWS_ENDPOINT_URL_DYNAMODB", get("AWS_ENDPOINT_URL_DYNAMODB"))? {
-            Some(e) => Some(e),
-            None => endpoint("DYNAMODB_ENDPOINT", get("DYNAMODB_ENDPOINT"))?,
-        };
+        let dynamodb = endpoint("AWS_ENDPOINT_URL_DYNAMODB", get("AWS_ENDPOINT_URL_DYNAMODB"))?;
         let secrets_manager = endpoint(
             "AWS_ENDPOINT_URL_SECRETS_MANAGER",
             get("AWS_ENDPOINT_URL_SECRETS_MANAGER"),

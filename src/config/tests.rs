@@ -5,8 +5,8 @@ use std::collections::HashMap;
 fn env(over: &[(&str, &str)]) -> Result<Config, ConfigError> {
     let mut vars: HashMap<&str, &str> = HashMap::from([
         ("TABLE_NAME", "t"),
-        ("CLIENT_TOKEN_SECRET", "c-secret-c-secret-c-secret-c-secret"),
-        ("SESSION_TOKEN_SECRET", "s-secret-s-secret-s-secret-s-secret"),
+        ("CLIENT_TOKEN_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:1:secret:c"),
+        ("SESSION_TOKEN_SECRET_ARN", "bv/session"),
         ("APP_BASE_URL", "https://app.verifik.co/"),
         ("AWS_REGION", "us-east-1"),
     ]);
@@ -28,23 +28,19 @@ fn defaults() {
     assert_eq!(c.session_alg, SessionAlg::Hs256);
     assert_eq!(c.secrets_refresh, Duration::from_secs(300));
     assert_eq!(c.client_tokens, ClientTokenRules::default());
-    assert!(matches!(c.client_key.source, KeySource::Value(_)));
-    assert!(!format!("{c:?}").contains("secret-"), "{c:?}");
+    assert!(matches!(&c.session_key.source, KeySource::SecretsManager { secret_id } if secret_id == "bv/session"));
+    assert_eq!(c.client_key.variable, "CLIENT_TOKEN_SECRET_ARN");
 }
 
 #[test]
 fn each_bad_setting_is_named() {
     let cases: &[(&str, &str)] = &[
         ("TABLE_NAME", ""),
-        ("CLIENT_TOKEN_SECRET", "short"),
-        ("SESSION_TOKEN_SECRET", "short"),
-        ("SESSION_TOKEN_SECRET", "c-secret-c-secret-c-secret-c-secret"),
         ("APP_BASE_URL", "app.verifik.co"),
         ("APP_BASE_URL", ""),
         ("LIVENESS_SESSION_SECONDS", "59"),
         ("LIVENESS_SESSION_SECONDS", "3601"),
         ("LIVENESS_SESSION_SECONDS", "4m"),
-        ("DYNAMODB_ENDPOINT", "localhost:8000"),
         ("PROJECT_CACHE_SECONDS", "-1"),
         ("PROJECT_CACHE_SECONDS", "301"),
         ("PROJECT_CACHE_SECONDS", "10s"),
@@ -57,7 +53,8 @@ fn each_bad_setting_is_named() {
         ("SECRETS_REFRESH_SECONDS", "29"),
         ("SECRETS_REFRESH_SECONDS", "3601"),
         ("CLIENT_TOKEN_MAX_SECONDS", "0"),
-        ("CLIENT_TOKEN_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:1:secret:c"),
+        ("CLIENT_TOKEN_SECRET_ARN", ""),
+        ("SESSION_TOKEN_SECRET_ARN", ""),
     ];
     for (var, value) in cases {
         let e = env(&[(var, value)]).unwrap_err();
@@ -72,34 +69,22 @@ fn each_bad_setting_is_named() {
 #[test]
 fn keys_from_secrets_manager_and_endpoints() {
     let c = env(&[
-        ("CLIENT_TOKEN_SECRET", ""),
-        ("CLIENT_TOKEN_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:1:secret:c"),
-        ("SESSION_TOKEN_SECRET", ""),
-        ("SESSION_TOKEN_SECRET_ARN", "bv/session"),
         ("SESSION_TOKEN_ALG", "EdDSA"),
         ("AWS_ENDPOINT_URL", "http://127.0.0.1:5005"),
-        ("DYNAMODB_ENDPOINT", "http://127.0.0.1:6006"),
+        ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:6006"),
         ("CLIENT_TOKEN_ISSUER", "https://issuer.example"),
         ("CLIENT_TOKEN_MAX_SECONDS", "3600"),
     ])
     .unwrap();
-    assert!(matches!(&c.session_key.source, KeySource::SecretsManager { secret_id } if secret_id == "bv/session"));
-    assert_eq!(c.client_key.variable, "CLIENT_TOKEN_SECRET_ARN");
     assert_eq!(c.session_alg, SessionAlg::EdDsa);
     assert_eq!(
         c.endpoints.dynamodb.as_deref(),
         Some("http://127.0.0.1:6006"),
-        "the alias"
+        "its own"
     );
     assert_eq!(c.endpoints.secrets_manager.as_deref(), Some("http://127.0.0.1:5005"));
     assert_eq!(c.client_tokens.max_seconds, Some(3600));
-    let own = env(&[
-        ("AWS_ENDPOINT_URL", "http://127.0.0.1:5005"),
-        ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:7007"),
-        ("DYNAMODB_ENDPOINT", "http://127.0.0.1:6006"),
-    ])
-    .unwrap();
-    assert_eq!(own.endpoints.dynamodb.as_deref(), Some("http://127.0.0.1:7007"));
-    let neither = env(&[("CLIENT_TOKEN_SECRET", "")]).unwrap_err();
-    assert_eq!(neither.variable, "CLIENT_TOKEN_SECRET_ARN");
+    // A key is never configuration: the old local-run variables are not read.
+    let ignored = env(&[("CLIENT_TOKEN_SECRET", "c-secret-c-secret-c-secret-c-secret")]).unwrap();
+    assert!(matches!(ignored.client_key.source, KeySource::SecretsManager { .. }));
 }

@@ -2,7 +2,6 @@
 
 use std::ops::RangeInclusive;
 
-use secrecy::SecretString;
 use url::Url;
 
 use super::ConfigError;
@@ -63,12 +62,4 @@ pub fn base_url(value: &str) -> Result<String, ConfigError> {
             "must be an absolute http(s) URL without query or fragment",
         )),
     }
-}
-
-/// Key material given directly (local runs), checked for length.
-pub fn secret(variable: &'static str, value: String) -> Result<SecretString, ConfigError> {
-    if value.len() < MIN_SECRET_BYTES {
-        return Err(problem(variable, format!("must be at least {MIN_SECRET_BYTES} bytes")));
-    }
-    Ok(SecretString::from(value))
 }

@@ -136,14 +136,14 @@ impl Handler {
         let now = self.clock.now();
         match steps::route(req)? {
             Operation::CreateBiometricValidation => self.create(req, now, trace).await,
-            Operation::PublicKeys => self.public_keys(req).await,
+            Operation::PublicKeys => self.public_keys(req),
         }
     }
 
     /// `GET /.well-known/jwks.json` (and `HEAD`): no authentication; a 404 when session
     /// tokens are HS256, which has no public key.
-    async fn public_keys(&self, req: &Request) -> Result<Response<Body>, ApiError> {
-        match self.service.public_keys().await {
+    fn public_keys(&self, req: &Request) -> Result<Response<Body>, ApiError> {
+        match self.service.public_keys()? {
             Some(keys) => Ok(response::jwks(&keys, req.method() == lambda_http::http::Method::HEAD)),
             None => Err(ApiError::RouteNotFound(steps::path(req).to_owned())),
         }

@@ -1,264 +1,296 @@
-//! A signing key's versions, held in memory and re-read when a rotation may have
-//! happened (CONTRACT §8): by the first request that finds them older than the refresh
-//! bound, and at once when a token names an unknown `kid` (at most once per
-//! `FORCED_EVERY`, so made-up `kid`s can't drive Secrets Manager calls). A failed re-read
-//! keeps the held keys and is logged; it never fails a request by itself.
+//! A signing key's versions, held in memory (CONTRACT §8). They are read as one
+//! consistent view: the versions Secrets Manager labels `AWSCURRENT` and `AWSPREVIOUS` at
+//! one moment, each value by its `VersionId`. A read never guesses: a version no longer
+//! labeled is dropped as soon as a read shows it; a version whose value can't be read is
+//! retried after `RETRY_AFTER`; a version of the other algorithm (or a documented local
+//! test key, on AWS) is kept out and logged.
+//!
+//! Re-reads run off the request path, in a task of their own, every `refresh_every` (the
+//! session ring half a period after the client ring, so the two never fall due together),
+//! and at once, awaited, when a well-formed token names an unknown `kid` (at most once per
+//! `RETRY_AFTER`). The held keys serve while a re-read runs; a failed one keeps them.
 
+pub mod kind;
 pub mod secrets_manager;
+mod versions;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
-/// The least time between two re-reads forced by unknown `kid`s, and after a failed re-read.
-pub const FORCED_EVERY: Duration = Duration::from_secs(5);
+pub use kind::{KeyKind, Unusable};
+pub use versions::{Derive, KeyError, KeyVersion, NoKey, Source, Versions};
 
-/// One version of a key. `kid` is its Secrets Manager `VersionId` (none for a local key).
-#[derive(Clone)]
-pub struct KeyVersion {
-    pub kid: Option<String>,
-    pub material: SecretString,
+use crate::logging::Chain;
+
+/// How soon a failed or incomplete read is tried again, and the least time between two
+/// re-reads forced by unknown `kid`s.
+pub const RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// How a ring is read and kept.
+pub struct Settings {
+    /// The setting that names the key, for log lines and start-up errors.
+    pub variable: &'static str,
+    pub kind: KeyKind,
+    pub refresh_every: Duration,
+    /// When the first re-read falls due after start-up.
+    pub first_refresh: Duration,
+    /// The function talks to AWS itself: the documented local test keys are refused.
+    pub on_aws: bool,
 }
-
-/// The versions tokens may be checked with: `AWSCURRENT` and, when it exists, `AWSPREVIOUS`.
-pub struct Versions {
-    pub current: KeyVersion,
-    pub previous: Option<KeyVersion>,
-}
-
-impl Versions {
-    /// A key given directly: one version, without a `kid`.
-    pub fn single(material: &SecretString) -> Self {
-        Self {
-            current: KeyVersion {
-                kid: None,
-                material: material.clone(),
-            },
-            previous: None,
-        }
-    }
-
-    /// Current first.
-    pub fn iter(&self) -> impl Iterator<Item = &KeyVersion> {
-        std::iter::once(&self.current).chain(self.previous.as_ref())
-    }
-}
-
-/// What one read of a key found: its versions, and whether `AWSPREVIOUS` could not be
-/// read (an error other than its absence), in which case `versions.previous` is `None`.
-pub struct Fetched {
-    pub versions: Versions,
-    pub previous_unread: bool,
-}
-
-/// Where a key's versions come from.
-pub enum Source {
-    /// A key given in the environment (local runs): one version, never re-read.
-    Fixed(SecretString),
-    SecretsManager {
-        client: aws_sdk_secretsmanager::Client,
-        secret_id: String,
-    },
-}
-
-impl Source {
-    async fn read(&self) -> Result<Fetched, String> {
-        match self {
-            Source::Fixed(material) => Ok(Fetched {
-                versions: Versions::single(material),
-                previous_unread: false,
-            }),
-            Source::SecretsManager { client, secret_id } => secrets_manager::read(client, secret_id).await,
-        }
-    }
-
-    fn rotates(&self) -> bool {
-        matches!(self, Source::SecretsManager { .. })
-    }
-}
-
-/// What the keys are turned into (decoding keys, a signer, public keys).
-pub type Derive<T> = fn(&Versions) -> Result<T, String>;
 
 struct Held<T> {
     keys: Arc<T>,
-    /// What `keys` were derived from: a re-read that cannot read `AWSPREVIOUS` keeps one.
     versions: Versions,
 }
 
-#[derive(Clone, Copy)]
-struct Timing {
-    /// The last successful read.
-    read_at: Instant,
-    /// The last re-read forced by an unknown `kid` (successful or not).
-    forced_at: Option<Instant>,
-    /// The last failed re-read: none of either kind for `FORCED_EVERY` after it.
-    failed_at: Option<Instant>,
-}
-
-fn within(since: Option<Instant>, now: Instant, bound: Duration) -> bool {
-    since.is_some_and(|t| now.duration_since(t) < bound)
+struct SecretsManager {
+    client: aws_sdk_secretsmanager::Client,
+    secret_id: String,
 }
 
 pub struct Keyring<T> {
-    /// The setting that names the key, for log lines.
-    variable: &'static str,
-    source: Source,
+    settings: Settings,
+    /// `None`: a fixed key, never re-read.
+    source: Option<SecretsManager>,
     derive: Derive<T>,
-    refresh_every: Duration,
-    held: RwLock<Arc<Held<T>>>,
-    timing: Mutex<Timing>,
+    held: RwLock<Option<Held<T>>>,
+    /// Versions refused for good (another kind, too short, a local test key): versions
+    /// never change, so they are not read again.
+    refused: Mutex<HashMap<String, Unusable>>,
+    forced_at: Mutex<Option<Instant>>,
     reading: tokio::sync::Mutex<()>,
 }
 
-impl<T> Keyring<T> {
-    /// Reads the key at start-up; an error is the start-up's (it names `variable`).
+impl<T: Send + Sync + 'static> Keyring<T> {
+    /// Reads the key at start-up and starts its re-reads. Its `AWSCURRENT` must serve: an
+    /// error here is the start-up's (it names the variable). An `AWSPREVIOUS` that cannot
+    /// is kept out and logged.
     pub async fn load(
-        variable: &'static str,
-        source: Source,
+        settings: Settings,
+        client: aws_sdk_secretsmanager::Client,
+        secret_id: String,
         derive: Derive<T>,
-        refresh_every: Duration,
-    ) -> Result<Self, String> {
-        // At start-up an unreadable previous version is only logged: nothing is held yet.
-        let fetched = source.read().await?;
-        Self::with(variable, source, fetched.versions, derive, refresh_every)
-    }
-
-    /// A ring of one key given directly (local runs, and checks that need no I/O).
-    pub fn fixed(variable: &'static str, material: SecretString, derive: Derive<T>) -> Result<Self, String> {
-        let versions = Versions::single(&material);
-        Self::with(variable, Source::Fixed(material), versions, derive, Duration::MAX)
-    }
-
-    fn with(
-        variable: &'static str,
-        source: Source,
-        versions: Versions,
-        derive: Derive<T>,
-        refresh_every: Duration,
-    ) -> Result<Self, String> {
-        let held = derived(versions, derive)?;
-        Ok(Self {
-            variable,
-            source,
+    ) -> Result<Arc<Self>, KeyError> {
+        let ring = Arc::new(Self::new(
+            settings,
+            Some(SecretsManager { client, secret_id }),
             derive,
-            refresh_every,
-            held: RwLock::new(Arc::new(held)),
-            timing: Mutex::new(Timing {
-                read_at: Instant::now(),
-                forced_at: None,
-                failed_at: None,
-            }),
-            reading: tokio::sync::Mutex::new(()),
-        })
+            None,
+        ));
+        let first = match ring.read().await? {
+            Read { current: Err(e), .. } => return Err(e),
+            read => match ring.apply(read) {
+                Ok(()) => ring.settings.first_refresh,
+                Err(_) => RETRY_AFTER,
+            },
+        };
+        ring.spawn_refreshes(first);
+        Ok(ring)
     }
 
-    /// The keys as held now.
-    pub fn held(&self) -> Arc<T> {
-        Arc::clone(&self.held.read().unwrap_or_else(|e| e.into_inner()).keys)
-    }
-
-    /// Whether two rings hold the same current key.
-    pub fn same_current_key<U>(&self, other: &Keyring<U>) -> bool {
-        self.current_digest() == other.current_digest()
-    }
-
-    /// SHA-256 of the current key: two rings compared without the keys side by side.
-    fn current_digest(&self) -> [u8; 32] {
-        let held = self.held.read().unwrap_or_else(|e| e.into_inner());
-        Sha256::digest(held.versions.current.material.expose_secret().as_bytes()).into()
-    }
-
-    /// The keys, re-read first if they are older than the refresh bound.
-    pub async fn fresh(&self) -> Arc<T> {
-        if self.due(Instant::now(), false) {
-            self.reread(false).await;
-        }
-        self.held()
-    }
-
-    /// Re-reads the keys because a token named a `kid` they do not hold; `None` when no
-    /// re-read was allowed (one ran less than `FORCED_EVERY` ago).
-    pub async fn reread_for_unknown_kid(&self) -> Option<Arc<T>> {
-        if !self.due(Instant::now(), true) {
-            return None;
-        }
-        self.reread(true).await;
-        Some(self.held())
-    }
-
-    fn due(&self, now: Instant, forced: bool) -> bool {
-        if !self.source.rotates() {
-            return false;
-        }
-        let t = *self.timing.lock().unwrap_or_else(|e| e.into_inner());
-        if within(t.failed_at, now, FORCED_EVERY) {
-            return false;
-        }
-        if forced {
-            !within(t.forced_at, now, FORCED_EVERY)
-        } else {
-            now.duration_since(t.read_at) >= self.refresh_every
-        }
-    }
-
-    async fn reread(&self, forced: bool) {
-        let _one_at_a_time = self.reading.lock().await;
-        // Another request may have re-read while this one waited.
-        if !self.due(Instant::now(), forced) {
-            return;
-        }
-        let result = self
-            .source
-            .read()
-            .await
-            .map(|fetched| self.completed(fetched))
-            .and_then(|v| derived(v, self.derive));
-        let now = Instant::now();
-        let mut timing = self.timing.lock().unwrap_or_else(|e| e.into_inner());
-        if forced {
-            timing.forced_at = Some(now);
-        }
-        match result {
-            Ok(held) => {
-                *self.held.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(held);
-                timing.read_at = now;
-                timing.failed_at = None;
+    /// Every `refresh_every` (after `RETRY_AFTER` when a read failed or was incomplete),
+    /// for as long as the ring is in use.
+    fn spawn_refreshes(self: &Arc<Self>, first: Duration) {
+        let ring = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut wait = first;
+            loop {
+                tokio::time::sleep(wait).await;
+                let Some(ring) = ring.upgrade() else { return };
+                wait = match ring.reread().await {
+                    Ok(()) => ring.settings.refresh_every,
+                    Err(_) => RETRY_AFTER,
+                };
             }
-            Err(error) => {
-                tracing::warn!(variable = self.variable, %error, "cannot re-read the key; keeping the held one");
-                timing.failed_at = Some(now);
-            }
-        }
-    }
-
-    /// A re-read that could not read `AWSPREVIOUS` keeps a previous key from what is held,
-    /// as a failed re-read keeps the held keys: the held previous one while the current key
-    /// is unchanged; after a rotation, the held current one, which the rotation made the
-    /// previous.
-    fn completed(&self, fetched: Fetched) -> Versions {
-        let Fetched {
-            mut versions,
-            previous_unread,
-        } = fetched;
-        if previous_unread {
-            let held = Arc::clone(&self.held.read().unwrap_or_else(|e| e.into_inner()));
-            versions.previous = if held.versions.current.kid == versions.current.kid {
-                held.versions.previous.clone()
-            } else {
-                Some(held.versions.current.clone())
-            };
-            tracing::warn!(variable = self.variable, "keeping the held previous key");
-        }
-        versions
+        });
     }
 }
 
-fn derived<T>(versions: Versions, derive: Derive<T>) -> Result<Held<T>, String> {
-    Ok(Held {
-        keys: Arc::new(derive(&versions)?),
-        versions,
-    })
+impl<T> Keyring<T> {
+    /// A ring of one key held in memory, without a version (the fuzz target, the tests).
+    pub fn fixed(variable: &'static str, material: SecretString, derive: Derive<T>) -> Result<Self, KeyError> {
+        let settings = Settings {
+            variable,
+            kind: KeyKind::Hs256,
+            refresh_every: Duration::MAX,
+            first_refresh: Duration::MAX,
+            on_aws: false,
+        };
+        let versions = Versions {
+            current: KeyVersion { kid: None, material },
+            previous: None,
+        };
+        let keys = derive(&versions).map_err(KeyError::Derive)?;
+        Ok(Self::new(
+            settings,
+            None,
+            derive,
+            Some(Held {
+                keys: Arc::new(keys),
+                versions,
+            }),
+        ))
+    }
+
+    fn new(settings: Settings, source: Option<SecretsManager>, derive: Derive<T>, held: Option<Held<T>>) -> Self {
+        Self {
+            settings,
+            source,
+            derive,
+            held: RwLock::new(held),
+            refused: Mutex::new(HashMap::new()),
+            forced_at: Mutex::new(None),
+            reading: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The keys as held now.
+    pub fn keys(&self) -> Result<Arc<T>, NoKey> {
+        let held = self.held.read().unwrap_or_else(|e| e.into_inner());
+        held.as_ref().map(|h| Arc::clone(&h.keys)).ok_or(NoKey)
+    }
+
+    /// Whether two rings hold the same current key (compared by digest).
+    pub fn same_current_key<U>(&self, other: &Keyring<U>) -> bool {
+        self.current_digest().is_some() && self.current_digest() == other.current_digest()
+    }
+
+    fn current_digest(&self) -> Option<[u8; 32]> {
+        let held = self.held.read().unwrap_or_else(|e| e.into_inner());
+        let material = held.as_ref()?.versions.current.material.expose_secret().as_bytes();
+        Some(Sha256::digest(material).into())
+    }
+
+    /// Re-reads the keys, awaited, because a token named a `kid` they do not hold; `None`
+    /// when no re-read was allowed (a fixed key, or one forced less than `RETRY_AFTER` ago).
+    pub async fn reread_for_unknown_kid(&self) -> Option<Arc<T>> {
+        self.source.as_ref()?;
+        {
+            let mut forced_at = self.forced_at.lock().unwrap_or_else(|e| e.into_inner());
+            if forced_at.is_some_and(|at| at.elapsed() < RETRY_AFTER) {
+                return None;
+            }
+            *forced_at = Some(Instant::now());
+        }
+        let _ = self.reread().await;
+        self.keys().ok()
+    }
+
+    /// One re-read at a time; a failure keeps what is held and is logged.
+    async fn reread(&self) -> Result<(), KeyError> {
+        let _one_at_a_time = self.reading.lock().await;
+        let result = match self.read().await {
+            Ok(read) => self.apply(read),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = &result {
+            tracing::warn!(variable = self.settings.variable, error = %Chain(e), "key re-read failed or incomplete; retried in 5 s");
+        }
+        result
+    }
+
+    /// The labels, then the value of each labeled version not already held or refused.
+    async fn read(&self) -> Result<Read, KeyError> {
+        let Some(sm) = &self.source else {
+            return Err(KeyError::NoCurrent);
+        };
+        let view = secrets_manager::view(&sm.client, &sm.secret_id).await?;
+        let (current, previous) = tokio::join!(self.version(sm, &view.current), async {
+            match &view.previous {
+                Some(id) => Some(self.version(sm, id).await),
+                None => None,
+            }
+        });
+        Ok(Read { current, previous })
+    }
+
+    async fn version(&self, sm: &SecretsManager, id: &str) -> Result<KeyVersion, KeyError> {
+        if let Some(held) = self.held_version(id) {
+            return Ok(held);
+        }
+        if let Some(problem) = self.refused.lock().unwrap_or_else(|e| e.into_inner()).get(id) {
+            return Err(KeyError::Unusable {
+                version: id.to_owned(),
+                problem: problem.clone(),
+            });
+        }
+        let value = secrets_manager::value(&sm.client, &sm.secret_id, id).await?;
+        match self.settings.kind.material(value.expose_secret(), self.settings.on_aws) {
+            Ok(material) => Ok(KeyVersion {
+                kid: Some(id.to_owned()),
+                material,
+            }),
+            Err(problem) => {
+                self.refused
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(id.to_owned(), problem.clone());
+                Err(KeyError::Unusable {
+                    version: id.to_owned(),
+                    problem,
+                })
+            }
+        }
+    }
+
+    fn held_version(&self, id: &str) -> Option<KeyVersion> {
+        let held = self.held.read().unwrap_or_else(|e| e.into_inner());
+        held.as_ref()?
+            .versions
+            .iter()
+            .find(|v| v.kid.as_deref() == Some(id))
+            .cloned()
+    }
+
+    /// Holds what a read found, and only that. A current version that can't serve leaves
+    /// the previous one (still labeled) serving alone; with neither, nothing is held. The
+    /// error, if any, is a version to read again later (a refused one is only logged).
+    fn apply(&self, read: Read) -> Result<(), KeyError> {
+        let mut retry = None;
+        let mut kept_out = |e: KeyError| {
+            tracing::warn!(variable = self.settings.variable, error = %Chain(&e), "a key version is kept out");
+            if !matches!(e, KeyError::Unusable { .. }) {
+                retry = Some(e);
+            }
+        };
+        let previous = match read.previous {
+            Some(Ok(version)) => Some(version),
+            Some(Err(e)) => {
+                kept_out(e);
+                None
+            }
+            None => None,
+        };
+        let versions = match (read.current, previous) {
+            (Ok(current), previous) => Versions { current, previous },
+            (Err(e), Some(previous)) => {
+                kept_out(e);
+                Versions {
+                    current: previous,
+                    previous: None,
+                }
+            }
+            (Err(e), None) => {
+                *self.held.write().unwrap_or_else(|e| e.into_inner()) = None;
+                tracing::error!(variable = self.settings.variable, error = %Chain(&e), "no key version can serve");
+                return Err(e);
+            }
+        };
+        let keys = (self.derive)(&versions).map_err(KeyError::Derive)?;
+        *self.held.write().unwrap_or_else(|e| e.into_inner()) = Some(Held {
+            keys: Arc::new(keys),
+            versions,
+        });
+        retry.map_or(Ok(()), Err)
+    }
+}
+
+/// What one read found: each labeled version, or why it can't serve.
+struct Read {
+    current: Result<KeyVersion, KeyError>,
+    previous: Option<Result<KeyVersion, KeyError>>,
 }

@@ -17,7 +17,7 @@ use crate::project_cache::{Found, ProjectCache};
 use crate::request::CreateRequest;
 use crate::store::{CreateError, Loaded, Store, StoreError};
 use crate::telemetry;
-use crate::token::{Jwk, SessionSigner};
+use crate::token::{Jwk, SessionSigner, SignError};
 
 /// A created (or replayed) pair, with the session token.
 #[derive(Debug, Clone, PartialEq)]
@@ -234,15 +234,21 @@ impl Service {
     }
 
     async fn sign(&self, pair: &Pair) -> Result<String, ApiError> {
-        self.signer.sign(pair).await.map_err(|e| {
-            tracing::error!(error = %Chain(&e), "cannot sign a session token");
-            ApiError::Internal
+        self.signer.sign(pair).await.map_err(|e| match e {
+            SignError::NoKey(_) => {
+                tracing::warn!("no session key version can serve yet");
+                ApiError::ServiceUnavailable
+            }
+            e => {
+                tracing::error!(error = %Chain(&e), "cannot sign a session token");
+                ApiError::Internal
+            }
         })
     }
 
     /// The session tokens' public keys, current first; `None` for HS256.
-    pub async fn public_keys(&self) -> Option<Vec<Jwk>> {
-        self.signer.public_keys().await
+    pub fn public_keys(&self) -> Result<Option<Vec<Jwk>>, ApiError> {
+        self.signer.public_keys().map_err(|_| ApiError::ServiceUnavailable)
     }
 }
 

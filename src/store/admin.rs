@@ -1,5 +1,5 @@
 //! Table administration, for the admin CLI (and the tests' set-up): create the table
-//! with TTL on, and write projects and flows. Not on the request path.
+//! with TTL on, and write projects and flows (clients: `clients`). Not on the request path.
 
 use std::time::Duration;
 
@@ -11,16 +11,15 @@ use aws_sdk_dynamodb::types::{
 
 use super::items::{Item, classify, internal, item_of};
 use super::{Store, StoreError, keys};
-use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::model::{Client, ClientId, Project, ProjectFlow, ProjectId, Timestamp};
+use crate::model::{Project, ProjectFlow, ProjectId};
 
 /// How long a new table may take to become active.
 const TABLE_ACTIVE_WITHIN: Duration = Duration::from_secs(60);
 
 /// The table's administration: its client and name (reads go through the repository).
 pub struct Admin {
-    store: Store,
+    pub(super) store: Store,
 }
 
 impl Admin {
@@ -105,61 +104,11 @@ impl Admin {
         self.put(item_of(flow, keys::flow(flow.project, flow.id))?).await
     }
 
-    pub async fn put_client(&self, client: &Client) -> Result<(), StoreError> {
-        self.put(item_of(client, keys::client(client.id))?).await
-    }
-
-    pub async fn client_item(&self, id: ClientId) -> Result<Option<Client>, StoreError> {
-        self.store.get(keys::client(id)).await
-    }
-
-    /// Suspends a client (its item is created if it had none).
-    pub async fn suspend_client(&self, id: ClientId) -> Result<(), StoreError> {
-        let suspended = AttributeValue::S("suspended".to_owned());
-        self.update_client(id, "SET #id = :id, #status = :status", [(":status", suspended)])
-            .await
-    }
-
-    /// Refuses every token of the client issued before `now` (epoch seconds); the
-    /// client's status is left as it is (active when it had no item).
-    pub async fn revoke_client_tokens(&self, id: ClientId, now: Timestamp) -> Result<(), StoreError> {
-        let update = "SET #id = :id, #status = if_not_exists(#status, :active), tokensNotBefore = :now";
-        let values = [
-            (":active", AttributeValue::S("active".to_owned())),
-            (":now", AttributeValue::N(now.unix_seconds().to_string())),
-        ];
-        self.update_client(id, update, values).await
-    }
-
-    async fn update_client<const N: usize>(
-        &self,
-        id: ClientId,
-        update: &str,
-        values: [(&str, AttributeValue); N],
-    ) -> Result<(), StoreError> {
-        let key = keys::client(id);
-        let mut request = self
-            .client()
-            .update_item()
-            .table_name(self.table())
-            .key("pk", AttributeValue::S(key.pk))
-            .key("sk", AttributeValue::S(key.sk))
-            .update_expression(update)
-            .expression_attribute_names("#id", "_id")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":id", AttributeValue::S(id.to_string()));
-        for (name, value) in values {
-            request = request.expression_attribute_values(name, value);
-        }
-        request.send().await.map_err(classify)?;
-        Ok(())
-    }
-
     pub async fn project(&self, id: ProjectId) -> Result<Option<Project>, StoreError> {
         self.store.get(keys::project(id)).await
     }
 
-    async fn put(&self, item: Item) -> Result<(), StoreError> {
+    pub(super) async fn put(&self, item: Item) -> Result<(), StoreError> {
         self.client()
             .put_item()
             .table_name(self.table())

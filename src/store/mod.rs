@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod client;
+pub mod clients;
 mod items;
 pub mod keys;
 pub mod warmup;

@@ -8,7 +8,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Algorithm;
 use serde::{Deserialize, Serialize};
 
-use crate::keyring::Keyring;
+use std::sync::Arc;
+
+use crate::keyring::{Keyring, NoKey};
 use keys::Signing;
 pub use keys::{Jwk, SessionKeys};
 
@@ -57,6 +59,9 @@ impl SessionClaims {
 /// Why a session token could not be signed.
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
+    /// No key version can serve yet (CONTRACT §8): worth retrying later.
+    #[error(transparent)]
+    NoKey(#[from] NoKey),
     #[error("cannot write the claims")]
     Claims(#[from] serde_json::Error),
     #[error("cannot sign the token")]
@@ -65,18 +70,18 @@ pub enum SignError {
 
 /// Signs session tokens with the current version of the session key.
 pub struct SessionSigner {
-    keys: Keyring<SessionKeys>,
+    keys: Arc<Keyring<SessionKeys>>,
     issuer: String,
 }
 
 impl SessionSigner {
-    pub fn new(keys: Keyring<SessionKeys>, issuer: String) -> Self {
+    pub fn new(keys: Arc<Keyring<SessionKeys>>, issuer: String) -> Self {
         Self { keys, issuer }
     }
 
     /// The same session always signs to the same token with the same key version.
     pub async fn sign(&self, pair: &Pair) -> Result<String, SignError> {
-        let keys = self.keys.fresh().await;
+        let keys = self.keys.keys()?;
         let claims = serde_json::to_vec(&SessionClaims::new(pair, &self.issuer))?;
         let message = format!("{}.{}", keys.header_b64, URL_SAFE_NO_PAD.encode(claims));
         let signature = match &keys.signing {
@@ -87,9 +92,9 @@ impl SessionSigner {
     }
 
     /// The public keys (current first), or `None` when tokens are HS256 (no public key).
-    pub async fn public_keys(&self) -> Option<Vec<Jwk>> {
-        let keys = self.keys.fresh().await;
-        (!keys.public.is_empty()).then(|| keys.public.clone())
+    pub fn public_keys(&self) -> Result<Option<Vec<Jwk>>, NoKey> {
+        let keys = self.keys.keys()?;
+        Ok((!keys.public.is_empty()).then(|| keys.public.clone()))
     }
 }
 
@@ -149,16 +154,8 @@ mod tests {
     const SECRET: &str = "session-secret-session-secret-session";
 
     async fn signer(derive: crate::keyring::Derive<SessionKeys>) -> SessionSigner {
-        let source = crate::keyring::Source::Fixed(SECRET.to_owned().into());
-        let ring = Keyring::load(
-            "SESSION_TOKEN_SECRET",
-            source,
-            derive,
-            std::time::Duration::from_secs(300),
-        )
-        .await
-        .unwrap();
-        SessionSigner::new(ring, "iss-x".into())
+        let ring = Keyring::fixed("SESSION_TOKEN_SECRET_ARN", SECRET.to_owned().into(), derive).unwrap();
+        SessionSigner::new(Arc::new(ring), "iss-x".into())
     }
 
     fn header(token: &str) -> String {
@@ -185,7 +182,7 @@ mod tests {
         assert_eq!(claims, SessionClaims::new(&pair, "iss-x"));
         let wrong = DecodingKey::from_secret(b"another-secret-another-secret-another");
         assert!(jsonwebtoken::decode::<SessionClaims>(&token, &wrong, &v).is_err());
-        assert_eq!(signer.public_keys().await, None, "HS256 has no public key");
+        assert_eq!(signer.public_keys().unwrap(), None, "HS256 has no public key");
     }
 
     #[tokio::test]
@@ -194,7 +191,7 @@ mod tests {
         let signer = signer(keys::eddsa).await;
         let token = signer.sign(&pair).await.unwrap();
         assert_eq!(header(&token), r#"{"alg":"EdDSA","typ":"JWT"}"#);
-        let jwks = signer.public_keys().await.unwrap();
+        let jwks = signer.public_keys().unwrap().unwrap();
         assert_eq!(jwks.len(), 1);
         let key = DecodingKey::from_ed_components(&jwks[0].x).unwrap();
         let mut v = Validation::new(Algorithm::EdDSA);

@@ -89,28 +89,66 @@ async fn admin_creates_the_table_and_puts_projects_and_flows() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--client-id must be 24 hex characters"));
 }
 
-#[test]
-fn admin_mints_client_tokens_the_handler_accepts() {
-    let token = stdout(&admin(
-        "unused",
-        &["mint-token", "--client-id", CLIENT, "--ttl-seconds", "120"],
-    ));
-    use futures_util::FutureExt;
-    let auth = biometric_validations::auth::Authenticator::local(CLIENT_SECRET.to_owned().into()).unwrap();
-    let caller = auth
-        .authenticate(std::iter::once(token.as_bytes()), {
-            use biometric_validations::model::Clock;
-            biometric_validations::model::SystemClock.now()
-        })
-        .now_or_never()
-        .expect("no I/O with a local key")
-        .unwrap();
-    assert_eq!(caller.client.to_string(), CLIENT);
+/// The admin CLI on `env`'s table and keys (`make admin`'s settings).
+fn admin_of(env: &TestEnv, args: &[&str]) -> Output {
+    let Keys::SecretsManager { client, session } = &env.keys else {
+        panic!("keys in Secrets Manager")
+    };
+    bare_admin(
+        &[
+            ("AWS_ENDPOINT_URL", moto_endpoint()),
+            ("TABLE_NAME", &env.table),
+            ("CLIENT_TOKEN_SECRET_ARN", client),
+            ("SESSION_TOKEN_SECRET_ARN", session),
+        ],
+        args,
+    )
+}
+
+#[tokio::test]
+async fn admin_mints_client_tokens_the_handler_accepts_and_never_one_it_refuses() {
+    let env = TestEnv::new().await;
+    let send = |token: String| env.call(with_token(&token));
     let help = String::from_utf8(admin("unused", &["--help"]).stdout).unwrap();
-    for sub in ["create-table", "put-project", "put-flow", "mint-token"] {
+    for sub in [
+        "create-table",
+        "seed-demo",
+        "put-project",
+        "put-flow",
+        "mint-token",
+        "retire-key",
+        "reactivate-client",
+    ] {
         assert!(help.contains(sub), "{help}");
     }
     assert!(!admin("unused", &["bogus"]).status.success());
+
+    // Revoked up to the next second: a token minted now would be refused, so mint-token
+    // waits until that second has passed.
+    let next_second = biometric_validations::model::Timestamp::from_unix_seconds(now_secs() + 1).unwrap();
+    env.store.revoke_client_tokens(id(CLIENT), next_second).await.unwrap();
+    // (The function reads the client's item here for the first time: its project cache
+    // holds nothing of it yet.)
+    let after = stdout(&admin_of(
+        &env,
+        &["mint-token", "--client-id", CLIENT, "--ttl-seconds", "120"],
+    ));
+    assert_eq!(send(after).await.status, 200, "minted after the revocation's second");
+    // A suspended client gets no token at all.
+    stdout(&admin_of(&env, &["suspend-client", "--client-id", CLIENT]));
+    let refused = stderr(&admin_of(&env, &["mint-token", "--client-id", CLIENT]));
+    assert!(refused.contains("is not active"), "{refused}");
+}
+
+/// The seed's request with `token`.
+fn with_token(token: &str) -> serde_json::Value {
+    let auth = format!("Bearer {token}");
+    event(
+        "POST",
+        "/v2/biometric-validations",
+        &[("authorization", &auth), ("content-type", "application/json")],
+        Some(SEED_BODY),
+    )
 }
 
 /// Runs the handler binary with `vars` only; it must stop at start-up.
@@ -127,29 +165,22 @@ fn start_with(vars: &[(&str, &str)]) -> Output {
 fn bad_configuration_stops_the_function_at_start_up_with_one_line_naming_the_variable() {
     let good = [
         ("TABLE_NAME", "t"),
-        ("CLIENT_TOKEN_SECRET", CLIENT_SECRET),
-        ("SESSION_TOKEN_SECRET", SESSION_SECRET),
+        ("CLIENT_TOKEN_SECRET_ARN", "bv-cli/client-token-key"),
+        ("SESSION_TOKEN_SECRET_ARN", "bv-cli/session-token-key"),
         ("APP_BASE_URL", "https://app.verifik.co"),
         ("AWS_REGION", "us-east-1"),
     ];
     let cases: &[(&str, Option<&str>)] = &[
         ("TABLE_NAME", None),
-        ("CLIENT_TOKEN_SECRET", None),
-        ("CLIENT_TOKEN_SECRET", Some("too-short")),
-        ("SESSION_TOKEN_SECRET", None),
-        ("SESSION_TOKEN_SECRET", Some(CLIENT_SECRET)),
+        ("CLIENT_TOKEN_SECRET_ARN", None),
+        ("SESSION_TOKEN_SECRET_ARN", None),
         ("APP_BASE_URL", None),
         ("APP_BASE_URL", Some("not a url")),
         ("LIVENESS_SESSION_SECONDS", Some("30")),
         ("LIVENESS_SESSION_SECONDS", Some("abc")),
-        ("DYNAMODB_ENDPOINT", Some("nowhere")),
+        ("AWS_ENDPOINT_URL_DYNAMODB", Some("nowhere")),
         ("PROJECT_CACHE_SECONDS", Some("301")),
         ("AWS_REGION", None),
-        // A key and its secret both: which one is meant?
-        (
-            "CLIENT_TOKEN_SECRET_ARN",
-            Some("arn:aws:secretsmanager:us-east-1:1:secret:x"),
-        ),
         ("SESSION_TOKEN_ALG", Some("RS256")),
         ("SECRETS_REFRESH_SECONDS", Some("5")),
         ("METRICS_CLIENT_DIMENSION", Some("yes")),
@@ -179,7 +210,7 @@ fn bad_configuration_stops_the_function_at_start_up_with_one_line_naming_the_var
     let moto = moto_endpoint();
     let mut vars: Vec<(&str, &str)> = good
         .iter()
-        .filter(|(k, _)| *k != "CLIENT_TOKEN_SECRET")
+        .filter(|(k, _)| *k != "CLIENT_TOKEN_SECRET_ARN")
         .copied()
         .collect();
     vars.extend([
@@ -229,13 +260,13 @@ async fn admin_needs_only_the_endpoint_for_a_local_server() {
         &[],
         &["--endpoint", moto, "--table", &table, "create-table"],
     ));
-    // AWS_ENDPOINT_URL, and the handler's DYNAMODB_ENDPOINT, say the same.
+    // AWS_ENDPOINT_URL, and AWS_ENDPOINT_URL_DYNAMODB, say the same.
     let project = stdout(&bare_admin(
         &[("AWS_ENDPOINT_URL", moto), ("TABLE_NAME", &table)],
         &["put-project", "--client-id", CLIENT],
     ));
     let flow = stdout(&bare_admin(
-        &[("DYNAMODB_ENDPOINT", moto), ("TABLE_NAME", &table)],
+        &[("AWS_ENDPOINT_URL_DYNAMODB", moto), ("TABLE_NAME", &table)],
         &["put-flow", "--project-id", &project, "--type", "login"],
     ));
     // Written where the function (us-east-1, as in local.env) reads them.
@@ -253,17 +284,11 @@ fn admin_names_the_setting_that_is_missing() {
 
     let no_secret = stderr(&bare_admin(&[], &["mint-token", "--client-id", CLIENT]));
     assert!(
-        no_secret.contains("--secret-id or CLIENT_TOKEN_SECRET_ARN is required")
-            && no_secret.contains("--secret or CLIENT_TOKEN_SECRET for a local key"),
+        no_secret.contains("--secret-id or CLIENT_TOKEN_SECRET_ARN is required"),
         "{no_secret}"
     );
-    let both = stderr(&bare_admin(
-        &[("CLIENT_TOKEN_SECRET", CLIENT_SECRET), ("CLIENT_TOKEN_SECRET_ARN", "x")],
-        &["mint-token", "--client-id", CLIENT],
-    ));
-    assert!(both.contains("not both"), "{both}");
     let too_long = stderr(&bare_admin(
-        &[("CLIENT_TOKEN_SECRET", CLIENT_SECRET)],
+        &[("CLIENT_TOKEN_SECRET_ARN", "x")],
         &["mint-token", "--client-id", CLIENT, "--ttl-seconds", "86401"],
     ));
     assert!(too_long.contains("--ttl-seconds must be from 1 to 86400"), "{too_long}");
@@ -384,91 +409,125 @@ fn a_test_without_moto_fails_with_the_hint_and_no_backtrace() {
     assert!(text.lines().count() < 20, "a few lines, not pages: {text}");
 }
 
-/// The key commands and the client commands, against moto's Secrets Manager and table.
+/// The key commands, against moto's Secrets Manager: a key of each algorithm, a rotation
+/// that keeps the key's algorithm or switches it, and a leaked version retired at once.
 #[tokio::test]
-async fn admin_keys_and_clients() {
+async fn admin_creates_rotates_and_retires_keys() {
     let moto = moto_endpoint();
-    let name = format!("bv-cli-keys-{}/client-token-key", std::process::id());
-    let table = format!("bv-cli-clients-{}", std::process::id());
-    let local = |extra: &[(&str, &str)], args: &[&str]| {
-        let mut vars = vec![
-            ("AWS_ENDPOINT_URL", moto),
-            ("LOCAL_KEY", CLIENT_SECRET),
-            ("TABLE_NAME", table.as_str()),
-        ];
-        vars.extend_from_slice(extra);
-        bare_admin(&vars, args)
+    let local = |args: &[&str]| bare_admin(&[("AWS_ENDPOINT_URL", moto)], args);
+    let name = format!("bv-cli-keys-{}", std::process::id());
+    let value_of = |arn: String, version: Option<String>| async move {
+        let mut get = secrets_client(moto).get_secret_value().secret_id(arn);
+        if let Some(v) = version {
+            get = get.version_id(v);
+        }
+        get.send().await.unwrap().secret_string.unwrap()
     };
-    // create-key prints the ARN, never the value.
-    let arn = stdout(&local(
-        &[],
-        &["create-key", "--name", &name, "--value-from-env", "LOCAL_KEY"],
-    ));
-    assert!(arn.starts_with("arn:aws:secretsmanager:"), "{arn}");
-    let v0 = current_version(&arn).await;
-    // mint-token from the secret: its kid, iat, and the handler's checks pass.
-    let token = stdout(&local(
-        &[("CLIENT_TOKEN_SECRET_ARN", &arn)],
-        &["mint-token", "--client-id", CLIENT],
-    ));
-    let header = jsonwebtoken::decode_header(&token).unwrap();
-    assert_eq!(header.kid.as_deref(), Some(v0.as_str()));
-    let claims: serde_json::Value = serde_json::from_slice(
-        &base64::Engine::decode(
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-            token.split('.').nth(1).unwrap(),
-        )
-        .unwrap(),
-    )
-    .unwrap();
-    let iat = claims["iat"].as_i64().expect("iat always written");
-    assert_eq!(claims["exp"].as_i64().unwrap() - iat, 3600);
-    // rotate-key: a new AWSCURRENT, the value not printed, the old one AWSPREVIOUS.
-    let said = stdout(&local(&[], &["rotate-key", "--secret-id", &arn]));
-    let v1 = current_version(&arn).await;
-    assert_ne!(v0, v1);
-    assert!(said.contains(&v1) && !said.contains(CLIENT_SECRET), "{said}");
-    let previous = secrets_client(moto)
-        .get_secret_value()
-        .secret_id(&arn)
-        .version_stage("AWSPREVIOUS")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(previous.secret_string(), Some(CLIENT_SECRET));
-    let new = secrets_client(moto)
-        .get_secret_value()
-        .secret_id(&arn)
-        .send()
-        .await
-        .unwrap();
-    let value = new.secret_string().unwrap();
+    // create-key prints the ARN, never the value: 64 random characters, or for EdDSA
+    // {"alg":"EdDSA","key":…}.
+    let hs = stdout(&local(&["create-key", "--name", &format!("{name}/hs")]));
+    let ed = stdout(&local(&[
+        "create-key",
+        "--name",
+        &format!("{name}/ed"),
+        "--alg",
+        "EdDSA",
+    ]));
+    assert!(hs.starts_with("arn:aws:secretsmanager:"), "{hs}");
+    let plain = value_of(hs.clone(), None).await;
+    assert!(plain.len() == 64 && plain.chars().all(|c| c.is_ascii_alphanumeric()));
+    let tagged: serde_json::Value = serde_json::from_str(&value_of(ed.clone(), None).await).unwrap();
+    assert_eq!(
+        (tagged["alg"].as_str(), tagged["key"].as_str().map(str::len)),
+        (Some("EdDSA"), Some(64))
+    );
+    // rotate-key keeps the algorithm; --alg switches it.
+    let said = stdout(&local(&["rotate-key", "--secret-id", &ed]));
     assert!(
-        value.len() == 64 && value.chars().all(|c| c.is_ascii_alphanumeric()),
-        "64 random characters"
+        said.contains("(EdDSA) is AWSCURRENT") && !said.contains(tagged["key"].as_str().unwrap()),
+        "{said}"
     );
+    let v0 = current_version(&hs).await;
+    stdout(&local(&["rotate-key", "--secret-id", &hs, "--alg", "EdDSA"]));
+    assert!(value_of(hs.clone(), None).await.starts_with(r#"{"alg":"EdDSA""#));
+    assert_eq!(
+        value_of(hs.clone(), Some(v0.clone())).await,
+        plain,
+        "the old version is AWSPREVIOUS"
+    );
+    // retire-key: the leaked AWSCURRENT is rotated away and left without a label.
+    let leaked = current_version(&hs).await;
+    let said = stdout(&local(&["retire-key", "--secret-id", &hs]));
+    let stages = secrets_client(moto)
+        .describe_secret()
+        .secret_id(&hs)
+        .send()
+        .await
+        .unwrap();
+    let labels = stages.version_ids_to_stages().unwrap();
+    assert!(labels.get(&leaked).is_none_or(|s| s.is_empty()), "{said}: {labels:?}");
+    assert!(!labels.values().flatten().any(|s| s == "AWSPREVIOUS"), "{labels:?}");
+    assert!(said.contains(&format!("version {leaked} has no label")), "{said}");
+}
 
-    // The client commands write the CLIENT# item the function reads.
-    stdout(&local(&[], &["create-table"]));
-    let store = Admin::new(local_client(moto), table.clone());
-    stdout(&local(&[], &["revoke-client-tokens", "--client-id", CLIENT]));
-    let revoked = store.client_item(id(CLIENT)).await.unwrap().expect("created");
-    assert_eq!(revoked.status, biometric_validations::model::ClientStatus::Active);
-    assert!(revoked.tokens_not_before.unwrap().unix_seconds() >= iat);
-    stdout(&local(&[], &["suspend-client", "--client-id", CLIENT]));
-    let suspended = store.client_item(id(CLIENT)).await.unwrap().unwrap();
-    assert_eq!(suspended.status, biometric_validations::model::ClientStatus::Suspended);
+/// The client commands write the CLIENT# item the function reads, and a revocation holds
+/// through every one of them.
+#[tokio::test]
+async fn admin_client_commands_never_undo_a_revocation() {
+    let table = format!("bv-cli-clients-{}", std::process::id());
+    let local = |args: &[&str]| {
+        bare_admin(
+            &[("AWS_ENDPOINT_URL", moto_endpoint()), ("TABLE_NAME", table.as_str())],
+            args,
+        )
+    };
+    stdout(&local(&["create-table"]));
+    let store = Admin::new(local_client(moto_endpoint()), table.clone());
+    let item = || async { store.client_item(id(CLIENT)).await.unwrap().expect("an item") };
+    use biometric_validations::model::ClientStatus::{Active, Suspended};
+
+    stdout(&local(&["revoke-client-tokens", "--client-id", CLIENT]));
+    let revoked = item().await;
+    assert_eq!(revoked.status, Active);
+    let at = revoked.tokens_not_before.expect("revoked");
+    assert!(at.unix_seconds() >= now_secs() - 2);
+    stdout(&local(&["suspend-client", "--client-id", CLIENT]));
     assert_eq!(
-        suspended.tokens_not_before, revoked.tokens_not_before,
-        "the revocation stays"
+        (item().await.status, item().await.tokens_not_before),
+        (Suspended, Some(at))
     );
-    stdout(&local(
-        &[],
-        &["put-client", "--client-id", CLIENT, "--status", "active"],
-    ));
-    let lifted = store.client_item(id(CLIENT)).await.unwrap().unwrap();
+    // put-client does not replace an existing client unless told to, and says what
+    // replacing it would do.
+    let refused = stderr(&local(&["put-client", "--client-id", CLIENT]));
+    assert!(
+        refused.contains("exists (status suspended")
+            && refused.contains("--replace would set status active and keep tokensNotBefore"),
+        "{refused}"
+    );
+    assert_eq!(item().await.status, Suspended, "left as it was");
+    // reactivate-client changes the status alone.
+    let said = stdout(&local(&["reactivate-client", "--client-id", CLIENT]));
     assert_eq!(
-        (lifted.status, lifted.tokens_not_before),
-        (biometric_validations::model::ClientStatus::Active, None)
+        (item().await.status, item().await.tokens_not_before),
+        (Active, Some(at)),
+        "{said}"
     );
+    // --replace keeps the revocation.
+    stdout(&local(&[
+        "put-client",
+        "--client-id",
+        CLIENT,
+        "--status",
+        "suspended",
+        "--replace",
+    ]));
+    assert_eq!(
+        (item().await.status, item().await.tokens_not_before),
+        (Suspended, Some(at))
+    );
+    // A new client is created as asked.
+    let other = "613375a1eab2fe08527f81aa";
+    stdout(&local(&["put-client", "--client-id", other]));
+    let created = store.client_item(id(other)).await.unwrap().unwrap();
+    assert_eq!((created.status, created.tokens_not_before), (Active, None));
 }

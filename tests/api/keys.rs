@@ -1,9 +1,8 @@
-//! Keys from Secrets Manager (moto, through the real SDK client): rotation with no
-//! outage, `kid`s, made-up `kid`s that can't drive Secrets Manager calls, re-reads that
-//! fail and keep the held keys, and EdDSA session tokens verified by an independent
-//! library against the served JWKS.
-
-use crate::helpers::proxy;
+//! Keys from Secrets Manager (moto, through the real SDK client; CONTRACT §8): rotation
+//! with no outage, one consistent view of the labels, retired versions that never come
+//! back, re-reads off the request path, made-up `kid`s that can't drive Secrets Manager
+//! calls, one algorithm per key, the documented local keys refused on AWS, and EdDSA
+//! session tokens verified by an independent library against the served JWKS.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -11,13 +10,16 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::helpers::*;
 use base64::Engine;
 use biometric_validations::Handler;
-use biometric_validations::model::{RandomIds, SystemClock};
+use biometric_validations::keyring::RETRY_AFTER;
+use biometric_validations::model::{RandomIds, SystemClock, Timestamp};
 use biometric_validations::token::keys::ED25519_INFO;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
+
+use crate::helpers::proxy::{self, Fault};
+use crate::helpers::*;
 
 const REFRESH: Duration = Duration::from_secs(1);
 
@@ -28,22 +30,30 @@ fn arns(env: &TestEnv) -> (String, String) {
     }
 }
 
-/// A handler on `env`'s table and keys, with `extra` settings and a short refresh bound.
+/// A handler on `env`'s table and keys, with `extra` settings and a short refresh bound
+/// (unless `extra` sets one).
 async fn handler_of(env: &TestEnv, extra: &[(&'static str, &str)], secrets: aws_sdk_secretsmanager::Client) -> Handler {
+    try_handler(env, extra, secrets).await.expect("the handler starts")
+}
+
+async fn try_handler(
+    env: &TestEnv,
+    extra: &[(&'static str, &str)],
+    secrets: aws_sdk_secretsmanager::Client,
+) -> Result<Handler, biometric_validations::config::ConfigError> {
     let mut vars = env.vars();
     for (k, v) in extra {
         vars.insert(k, (*v).to_owned());
     }
     let mut config = config_of(&vars);
-    config.secrets_refresh = REFRESH;
-    handler_with_secrets(
-        &config,
-        local_client(moto_endpoint()),
-        secrets,
-        Arc::new(SystemClock),
-        Arc::new(RandomIds::new()),
-    )
-    .await
+    if !vars.contains_key("SECRETS_REFRESH_SECONDS") {
+        config.secrets_refresh = REFRESH;
+    }
+    let clients = biometric_validations::app::Clients {
+        dynamodb: local_client(moto_endpoint()),
+        secrets_manager: secrets,
+    };
+    biometric_validations::app::handler(&config, clients, Arc::new(SystemClock), Arc::new(RandomIds::new())).await
 }
 
 fn claims() -> Value {
@@ -70,6 +80,11 @@ fn session_claims(token: &str, secret: &str) -> Result<Value, jsonwebtoken::erro
     let mut v = Validation::new(Algorithm::HS256);
     v.set_audience(&["liveness"]);
     jsonwebtoken::decode::<Value>(token, &DecodingKey::from_secret(secret.as_bytes()), &v).map(|d| d.claims)
+}
+
+/// A fresh UUID, shaped as Secrets Manager's `VersionId`s are.
+fn uuid() -> String {
+    uuid::Uuid::new_v4().to_string()
 }
 
 const NEW_1: &str = "rotated-client-key-1-0123456789abcdefghijklmnop";
@@ -158,140 +173,292 @@ async fn rotation_without_an_outage() {
     }
 }
 
-/// The Secrets Manager calls a proxy saw since the last look.
-fn secret_reads(proxy: &proxy::Proxy) -> usize {
+/// The calls of `operation` (`DescribeSecret`, `GetSecretValue`) a proxy saw since the last look.
+fn seen(proxy: &proxy::Proxy, operation: &str) -> usize {
     let mut seen = proxy.requests.lock().unwrap();
-    let n = seen.iter().filter(|t| t.contains("GetSecretValue")).count();
-    seen.clear();
+    let n = seen.iter().filter(|t| t.contains(operation)).count();
+    seen.retain(|t| !t.contains(operation));
     n
+}
+
+/// A handler whose Secrets Manager calls go through a proxy, with `extra` settings.
+async fn behind_a_proxy(env: &TestEnv, extra: &[(&'static str, &str)]) -> (Handler, proxy::Proxy) {
+    let proxy = proxy::start(moto_upstream()).await;
+    let app = handler_of(env, extra, secrets_client(&proxy.endpoint)).await;
+    (app, proxy)
 }
 
 #[tokio::test]
 async fn made_up_kids_cannot_drive_secrets_manager_calls() {
     let env = TestEnv::new().await;
-    let proxy = proxy::start(moto_upstream()).await;
-    let mut vars = env.vars();
-    vars.insert("SECRETS_REFRESH_SECONDS", "3600".into());
-    let app = handler_with_secrets(
-        &config_of(&vars),
-        local_client(moto_endpoint()),
-        secrets_client(&proxy.endpoint),
-        Arc::new(SystemClock),
-        Arc::new(RandomIds::new()),
-    )
-    .await;
-    assert_eq!(secret_reads(&proxy), 4, "start-up: current and previous of both keys");
-    let started = Instant::now();
-    for n in 0..30 {
-        let t = client_token(CLIENT_SECRET, Some(&format!("made-up-{n}")), &claims());
-        create_with(&app, &t)
-            .await
-            .assert_error(401, "InvalidCredentials", "invalid token");
+    let (app, proxy) = behind_a_proxy(&env, &[("SECRETS_REFRESH_SECONDS", "3600")]).await;
+    // Start-up: the labels of both keys, then each labeled version's value.
+    assert_eq!((seen(&proxy, "DescribeSecret"), seen(&proxy, "GetSecretValue")), (2, 2));
+    let refused = |t: String| {
+        let app = &app;
+        async move {
+            create_with(app, &t)
+                .await
+                .assert_error(401, "InvalidCredentials", "invalid token")
+        }
+    };
+    // Kids that can't be a Secrets Manager version, or tokens that can't be ours: no call.
+    for n in 0..20 {
+        refused(client_token(CLIENT_SECRET, Some(&format!("made-up-{n}")), &claims())).await;
     }
-    assert!(started.elapsed() < keyring_every(), "the loop outran the bound");
-    assert_eq!(
-        secret_reads(&proxy),
-        2,
-        "one re-read of the client key for 30 unknown kids"
+    let hs512 = jsonwebtoken::encode(
+        &jsonwebtoken::Header {
+            kid: Some(uuid()),
+            ..jsonwebtoken::Header::new(Algorithm::HS512)
+        },
+        &claims(),
+        &jsonwebtoken::EncodingKey::from_secret(CLIENT_SECRET.as_bytes()),
+    )
+    .unwrap();
+    refused(hs512).await;
+    assert_eq!(seen(&proxy, "DescribeSecret") + seen(&proxy, "GetSecretValue"), 0);
+    // Version-shaped kids: one re-read for all of them (the labels; the values are held).
+    let started = Instant::now();
+    for _ in 0..30 {
+        refused(client_token(CLIENT_SECRET, Some(&uuid()), &claims())).await;
+    }
+    assert!(started.elapsed() < RETRY_AFTER, "the loop outran the bound");
+    assert_eq!((seen(&proxy, "DescribeSecret"), seen(&proxy, "GetSecretValue")), (1, 0));
+    tokio::time::sleep(RETRY_AFTER).await;
+    refused(client_token(CLIENT_SECRET, Some(&uuid()), &claims())).await;
+    assert_eq!(seen(&proxy, "DescribeSecret"), 1, "one more after the bound");
+    // Valid tokens meanwhile cost no calls.
+    let ok = create_with(&app, &client_token(CLIENT_SECRET, None, &claims())).await;
+    assert_eq!(ok.status, 200);
+    assert_eq!(seen(&proxy, "DescribeSecret") + seen(&proxy, "GetSecretValue"), 0);
+}
+
+#[tokio::test]
+async fn a_failed_re_read_keeps_the_held_keys() {
+    let env = TestEnv::new().await;
+    let (app, proxy) = behind_a_proxy(&env, &[]).await;
+    // Secrets Manager fails every call from now on (retries included).
+    for op in ["DescribeSecret", "GetSecretValue"] {
+        proxy.script.push(op, Fault::InternalServerError, 1000);
+    }
+    tokio::time::sleep(REFRESH + Duration::from_millis(200)).await;
+    let reply = create_with(&app, &client_token(CLIENT_SECRET, None, &claims())).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(seen(&proxy, "DescribeSecret") > 0, "the keys were re-read (and failed)");
+    let token = reply.json()["data"]["token"].as_str().unwrap().to_owned();
+    session_claims(&token, SESSION_SECRET).expect("still signed with the held session key");
+}
+
+/// After V1 → V2 → V3 (the way to kill a leaked V1), a re-read that learns the labels but
+/// can't read V3 holds V2 alone: V1, which Secrets Manager no longer labels, is never
+/// guessed back. V3 is read again after `RETRY_AFTER`.
+#[tokio::test]
+async fn a_key_retired_by_two_rotations_never_comes_back() {
+    let env = TestEnv::new().await;
+    let (client_arn, _) = arns(&env);
+    let v2 = rotate_secret(&client_arn, NEW_1).await;
+    let (app, proxy) = behind_a_proxy(&env, &[]).await;
+    let (v1_token, v2_token) = (
+        client_token(CLIENT_SECRET, None, &claims()),
+        client_token(NEW_1, Some(&v2), &claims()),
     );
-    tokio::time::sleep(keyring_every()).await;
-    let t = client_token(CLIENT_SECRET, Some("made-up-again"), &claims());
-    create_with(&app, &t)
+    assert_eq!(create_with(&app, &v1_token).await.status, 200, "V1 is AWSPREVIOUS");
+    // V3's value can't be read for a while.
+    proxy.script.push("GetSecretValue", Fault::InternalServerError, 1000);
+    let v3 = rotate_secret(&client_arn, NEW_2).await;
+    tokio::time::sleep(REFRESH + Duration::from_millis(200)).await;
+    create_with(&app, &v1_token)
         .await
         .assert_error(401, "InvalidCredentials", "invalid token");
-    assert_eq!(secret_reads(&proxy), 2, "one more after the bound");
-    // Valid tokens meanwhile cost no reads.
+    assert_eq!(create_with(&app, &v2_token).await.status, 200, "V2 is still labeled");
+    let v3_token = client_token(NEW_2, Some(&v3), &claims());
+    assert_eq!(create_with(&app, &v3_token).await.status, 401, "V3 not read yet");
+    // Secrets Manager recovers: V3 is read at the next try, 5 s after the failure.
+    proxy.script.clear();
+    tokio::time::sleep(RETRY_AFTER + Duration::from_millis(500)).await;
+    assert_eq!(create_with(&app, &v3_token).await.status, 200);
+    assert_eq!(create_with(&app, &v2_token).await.status, 200);
+}
+
+/// The labels come from one answer and each value by its `VersionId`: a rotation that
+/// lands between them changes nothing of what the read holds.
+#[tokio::test]
+async fn a_rotation_between_the_labels_and_the_values_is_no_guess() {
+    let env = TestEnv::new().await;
+    let (client_arn, _) = arns(&env);
+    let (app, proxy) = behind_a_proxy(&env, &[]).await;
+    let v2 = rotate_secret(&client_arn, NEW_1).await;
+    // The re-read's value read of V2 waits; a second rotation lands meanwhile.
+    proxy
+        .script
+        .push("GetSecretValue", Fault::Delay(Duration::from_millis(1500)), 1);
+    let mut waited = Duration::ZERO;
+    while proxy.requests.lock().unwrap().iter().all(|r| !r.contains("Delay")) {
+        assert!(waited < REFRESH * 3, "no re-read came");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        waited += Duration::from_millis(20);
+    }
+    rotate_secret(&client_arn, NEW_2).await;
+    tokio::time::sleep(Duration::from_millis(1700)).await;
+    // What the read held is what the labels said: V2 current, V1 previous, each with its
+    // own value; the kid-less V1 token (every outstanding token's key) still verifies.
+    let with_v2 = client_token(NEW_1, Some(&v2), &claims());
+    assert_eq!(create_with(&app, &with_v2).await.status, 200);
     assert_eq!(
         create_with(&app, &client_token(CLIENT_SECRET, None, &claims()))
             .await
             .status,
         200
     );
-    assert_eq!(secret_reads(&proxy), 0);
-}
-
-fn keyring_every() -> Duration {
-    biometric_validations::keyring::FORCED_EVERY
 }
 
 #[tokio::test]
-async fn a_failed_re_read_keeps_the_held_keys() {
+async fn re_reads_run_off_the_request_path() {
     let env = TestEnv::new().await;
-    let proxy = proxy::start(moto_upstream()).await;
-    let app = handler_of(&env, &[], secrets_client(&proxy.endpoint)).await;
-    // Secrets Manager fails every call from now on (retries included).
-    proxy
-        .script
-        .push("GetSecretValue", proxy::Fault::InternalServerError, 1000);
-    tokio::time::sleep(REFRESH + Duration::from_millis(100)).await;
-    let reply = create_with(&app, &client_token(CLIENT_SECRET, None, &claims())).await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    assert!(secret_reads(&proxy) > 0, "the stale keys were re-read (and failed)");
-    let token = reply.json()["data"]["token"].as_str().unwrap().to_owned();
-    session_claims(&token, SESSION_SECRET).expect("still signed with the held session key");
+    let (app, proxy) = behind_a_proxy(&env, &[]).await;
+    for op in ["DescribeSecret", "GetSecretValue"] {
+        proxy.script.push(op, Fault::Stall(Duration::from_secs(30)), 1000);
+    }
+    tokio::time::sleep(REFRESH + Duration::from_millis(200)).await;
+    // The scheduled re-reads stall; the held keys answer meanwhile, at once.
+    for _ in 0..3 {
+        let started = Instant::now();
+        let reply = create_with(&app, &client_token(CLIENT_SECRET, None, &claims())).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert!(
+            started.elapsed() < Duration::from_millis(500),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+    assert!(seen(&proxy, "DescribeSecret") > 0, "the keys were being re-read");
 }
 
-/// Re-reads whose `AWSCURRENT` answers but whose `AWSPREVIOUS` fails keep a previous key:
-/// the held one while the current key is unchanged, the held current one after a rotation.
+/// The session key's re-reads fall half a period after the client key's: a Secrets
+/// Manager brownout meets one key's re-read at a time.
 #[tokio::test]
-async fn a_re_read_that_cannot_read_the_previous_version_keeps_a_previous_key() {
+async fn the_two_keys_fall_due_apart() {
     let env = TestEnv::new().await;
-    let (client_arn, _) = arns(&env);
-    rotate_secret(&client_arn, NEW_1).await;
-    let proxy = proxy::start(moto_upstream()).await;
-    // Held from start-up: NEW_1 current, CLIENT_SECRET previous.
-    let app = handler_of(&env, &[], secrets_client(&proxy.endpoint)).await;
-    let (old, new_1) = (
-        client_token(CLIENT_SECRET, None, &claims()),
-        client_token(NEW_1, None, &claims()),
-    );
-    assert_eq!(create_with(&app, &old).await.status, 200);
-    proxy
-        .script
-        .push_when("GetSecretValue", "AWSPREVIOUS", proxy::Fault::InternalServerError, 1000);
-
-    tokio::time::sleep(REFRESH + Duration::from_millis(100)).await;
-    for (name, t) in [("the held previous key", &old), ("the current key", &new_1)] {
-        let reply = create_with(&app, t).await;
-        assert_eq!(reply.status, 200, "{name}: {}", reply.body);
+    let (client_arn, session_arn) = arns(&env);
+    let (_app, proxy) = behind_a_proxy(&env, &[]).await;
+    proxy.requests.lock().unwrap().clear(); // the start-up's reads, which run together
+    let started = Instant::now();
+    let mut at: Vec<(Duration, &str)> = Vec::new();
+    while started.elapsed() < REFRESH * 3 {
+        for line in std::mem::take(&mut *proxy.requests.lock().unwrap()) {
+            if line.contains("DescribeSecret") {
+                let which = if line.ends_with(&client_arn) {
+                    "client"
+                } else if line.ends_with(&session_arn) {
+                    "session"
+                } else {
+                    "?"
+                };
+                at.push((started.elapsed(), which));
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert!(secret_reads(&proxy) > 0, "the stale keys were re-read");
-
-    // A rotation read while AWSPREVIOUS still fails: the key it retired becomes the previous.
-    let v2 = rotate_secret(&client_arn, NEW_2).await;
-    tokio::time::sleep(REFRESH + Duration::from_millis(100)).await;
-    let with_v2 = client_token(NEW_2, Some(&v2), &claims());
-    for (name, t) in [("the new key", &with_v2), ("the key the rotation retired", &new_1)] {
-        let reply = create_with(&app, t).await;
-        assert_eq!(reply.status, 200, "{name}: {}", reply.body);
+    let times = |which: &str| {
+        at.iter()
+            .filter(|(_, w)| *w == which)
+            .map(|(t, _)| *t)
+            .collect::<Vec<_>>()
+    };
+    let (client, session) = (times("client"), times("session"));
+    assert!(client.len() >= 2 && session.len() >= 2, "{at:?}");
+    for c in &client {
+        for s in &session {
+            assert!(c.abs_diff(*s) >= REFRESH / 4, "re-read together: {at:?}");
+        }
     }
-    create_with(&app, &old)
-        .await
-        .assert_error(401, "InvalidCredentials", "invalid token");
-    assert!(proxy.script.remaining() < 1000, "AWSPREVIOUS reads failed");
 }
 
-/// A key re-read that stalls while authenticating counts against the request's deadline:
-/// the answer is the contract's 503 in time, not Lambda's timeout after it.
+/// A re-read forced by an unknown (version-shaped) kid is awaited: while it stalls, the
+/// request's deadline answers the contract's 503 in time, not Lambda's timeout after it.
 #[tokio::test]
-async fn a_stalled_key_re_read_counts_against_the_request_deadline() {
+async fn a_stalled_forced_re_read_counts_against_the_request_deadline() {
     let env = TestEnv::new().await;
     let proxy = proxy::start(moto_upstream()).await;
     let deadline = Duration::from_millis(700);
-    let app = handler_of(&env, &[], secrets_client(&proxy.endpoint))
-        .await
-        .with_deadline(deadline);
+    let app = handler_of(
+        &env,
+        &[("SECRETS_REFRESH_SECONDS", "3600")],
+        secrets_client(&proxy.endpoint),
+    )
+    .await
+    .with_deadline(deadline);
     proxy
         .script
-        .push("GetSecretValue", proxy::Fault::Stall(Duration::from_secs(30)), 1000);
-    tokio::time::sleep(REFRESH + Duration::from_millis(100)).await;
+        .push("DescribeSecret", Fault::Stall(Duration::from_secs(30)), 1000);
     let started = Instant::now();
-    let reply = create_with(&app, &client_token(CLIENT_SECRET, None, &claims())).await;
+    let reply = create_with(&app, &client_token(CLIENT_SECRET, Some(&uuid()), &claims())).await;
     let took = started.elapsed();
     reply.assert_error(503, "ServiceUnavailable", "503:service_unavailable");
     assert_eq!(reply.header("retry-after"), Some("1"));
     assert!(took < deadline + Duration::from_millis(500), "answered after {took:?}");
-    assert!(secret_reads(&proxy) > 0, "the stale keys were being re-read");
+}
+
+/// A key serves one algorithm (§8): an EdDSA function refuses at start-up an HS256
+/// AWSCURRENT; after a switch, the version of the other kind is kept out (neither used
+/// nor published), and a running HS256 function keeps signing with its HS256 version.
+#[tokio::test]
+async fn a_key_serves_one_algorithm() {
+    let env = TestEnv::new().await;
+    let (_, session_arn) = arns(&env);
+    let refused = try_handler(&env, &[("SESSION_TOKEN_ALG", "EdDSA")], secrets_client(moto_endpoint()))
+        .await
+        .err()
+        .expect("an HS256 AWSCURRENT is refused in EdDSA mode");
+    assert_eq!(refused.variable, "SESSION_TOKEN_SECRET_ARN");
+    assert!(refused.problem.contains("another kind (HS256)"), "{}", refused.problem);
+
+    let hs256 = handler_of(&env, &[], secrets_client(moto_endpoint())).await;
+    let s1 = current_version(&session_arn).await;
+    // The switch: a new version of the other kind (admin rotate-key --alg EdDSA).
+    let s2 = rotate_secret(&session_arn, &eddsa_value(NEW_SESSION)).await;
+    tokio::time::sleep(REFRESH + Duration::from_millis(200)).await;
+    let reply = create_with(&hs256, &client_token(CLIENT_SECRET, None, &claims())).await;
+    let token = reply.json()["data"]["token"].as_str().unwrap().to_owned();
+    assert_eq!(header_of(&token), json!({"alg": "HS256", "typ": "JWT", "kid": s1}));
+    session_claims(&token, SESSION_SECRET).expect("still the HS256 version");
+
+    let ed = handler_of(&env, &[("SESSION_TOKEN_ALG", "EdDSA")], secrets_client(moto_endpoint())).await;
+    let keys = jwks(&ed, "GET", "/.well-known/jwks.json", "$default").await.json();
+    let kids: Vec<&str> = keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert_eq!(kids, [s2.as_str()], "the HS256 AWSPREVIOUS is not published");
+}
+
+/// The documented local test keys never serve when the function talks to AWS itself.
+#[tokio::test]
+async fn the_documented_local_keys_never_serve_on_aws() {
+    let env = TestEnv::new().await;
+    let mut vars = env.vars();
+    vars.remove("AWS_ENDPOINT_URL");
+    let clients = biometric_validations::app::Clients {
+        dynamodb: local_client(moto_endpoint()),
+        secrets_manager: secrets_client(moto_endpoint()),
+    };
+    let refused = biometric_validations::app::handler(
+        &config_of(&vars),
+        clients,
+        Arc::new(SystemClock),
+        Arc::new(RandomIds::new()),
+    )
+    .await
+    .err()
+    .expect("refused");
+    assert_eq!(refused.variable, "CLIENT_TOKEN_SECRET_ARN");
+    assert!(
+        refused.problem.contains("documented local test key"),
+        "{}",
+        refused.problem
+    );
 }
 
 #[tokio::test]
@@ -371,7 +538,7 @@ async fn every_client_token_refusal_is_the_same_401() {
     };
     let before = client_token(CLIENT_SECRET, None, &good);
     assert_eq!(send(before.clone()).await.status, 200);
-    let revoked_at = biometric_validations::model::Timestamp::from_unix_seconds(now).unwrap();
+    let revoked_at = Timestamp::from_unix_seconds(now).unwrap();
     env.store.revoke_client_tokens(id(CLIENT), revoked_at).await.unwrap();
     let revoked = send(before).await;
     assert_eq!(
@@ -386,7 +553,7 @@ async fn every_client_token_refusal_is_the_same_401() {
         "a token issued since is accepted"
     );
     env.store.suspend_client(id(CLIENT)).await.unwrap();
-    let suspended = send(issued_after).await;
+    let suspended = send(issued_after.clone()).await;
     assert_eq!(
         (suspended.status, suspended.body.as_str()),
         (401, bad_signature.body.as_str()),
@@ -394,6 +561,51 @@ async fn every_client_token_refusal_is_the_same_401() {
     );
     let stored = env.store.client_item(id(CLIENT)).await.unwrap().unwrap();
     assert_eq!(stored.tokens_not_before, Some(revoked_at));
+
+    // A revocation holds (§2): a token of the revocation's own second is refused, and no
+    // operation on the client lowers or removes it.
+    let same_second = with("iat", json!(now));
+    let refused_now = |t: String| {
+        let send = &send;
+        let bytes = bad_signature.body.clone();
+        async move {
+            let r = send(t).await;
+            assert_eq!((r.status, r.body), (401, bytes));
+        }
+    };
+    refused_now(same_second.clone()).await;
+    use biometric_validations::store::clients::{PutClient, Revoked};
+    env.store.reactivate_client(id(CLIENT)).await.unwrap();
+    assert_eq!(send(issued_after.clone()).await.status, 200, "reactivated");
+    refused_now(same_second.clone()).await;
+    refused_now(before_revocation(&with, now)).await;
+    let earlier = Timestamp::from_unix_seconds(now - 60).unwrap();
+    assert_eq!(
+        env.store.revoke_client_tokens(id(CLIENT), earlier).await.unwrap(),
+        Revoked::Already(revoked_at),
+        "never moves back"
+    );
+    let active = biometric_validations::model::Client {
+        id: id(CLIENT),
+        status: biometric_validations::model::ClientStatus::Active,
+        tokens_not_before: None,
+    };
+    let kept = env.store.put_client(&active, false).await.unwrap();
+    assert!(matches!(kept, PutClient::Exists { .. }), "{kept:?}");
+    assert_eq!(
+        env.store.put_client(&active, true).await.unwrap(),
+        PutClient::Replaced {
+            kept_tokens_not_before: Some(revoked_at)
+        }
+    );
+    refused_now(same_second).await;
+    let stored = env.store.client_item(id(CLIENT)).await.unwrap().unwrap();
+    assert_eq!(stored.tokens_not_before, Some(revoked_at), "through every operation");
+}
+
+/// A token issued ten seconds before the revocation.
+fn before_revocation(with: &impl Fn(&str, Value) -> String, now: i64) -> String {
+    with("iat", json!(now - 10))
 }
 
 async fn jwks(app: &Handler, method: &str, path: &str, stage: &str) -> Reply {
@@ -435,8 +647,18 @@ fn verify_with_pyjwt(keys: &Value, tokens: &[&str], secrets: &HashMap<String, &s
 #[tokio::test]
 async fn eddsa_tokens_verify_against_the_served_jwks_across_a_rotation() {
     let env = TestEnv::new().await;
-    let (_, session_arn) = arns(&env);
-    let app = handler_of(&env, &[("SESSION_TOKEN_ALG", "EdDSA")], secrets_client(moto_endpoint())).await;
+    // An EdDSA key: {"alg":"EdDSA","key":…}, as the template generates it.
+    let session_arn = create_secret_on(
+        moto_endpoint(),
+        &format!("{}/eddsa", env.table),
+        &eddsa_value(SESSION_SECRET),
+    )
+    .await;
+    let extra = [
+        ("SESSION_TOKEN_ALG", "EdDSA"),
+        ("SESSION_TOKEN_SECRET_ARN", session_arn.as_str()),
+    ];
+    let app = handler_of(&env, &extra, secrets_client(moto_endpoint())).await;
     let s0 = current_version(&session_arn).await;
     let client = client_token(CLIENT_SECRET, None, &claims());
     let before = create_with(&app, &client).await.json()["data"]["token"]
@@ -459,7 +681,7 @@ async fn eddsa_tokens_verify_against_the_served_jwks_across_a_rotation() {
     let said = verify_with_pyjwt(&keys, &[&before], &secrets);
     assert!(said.starts_with(&format!("OK {s0} ")), "{said}");
 
-    let s1 = rotate_secret(&session_arn, NEW_SESSION).await;
+    let s1 = rotate_secret(&session_arn, &eddsa_value(NEW_SESSION)).await;
     tokio::time::sleep(REFRESH + Duration::from_millis(100)).await;
     let after = create_with(&app, &client).await.json()["data"]["token"]
         .as_str()
@@ -481,6 +703,25 @@ async fn eddsa_tokens_verify_against_the_served_jwks_across_a_rotation() {
     let head = jwks(&app, "HEAD", "/.well-known/jwks.json", "$default").await;
     assert_eq!((head.status, head.body.as_str()), (200, ""));
     assert_eq!(head.header("cache-control"), Some("public, max-age=300"));
+
+    // The previous version retired (admin retire-key takes AWSPREVIOUS off it): it leaves
+    // the JWKS at the next re-read.
+    biometric_validations::keyring::secrets_manager::unlabel_previous(
+        &secrets_client(moto_endpoint()),
+        &session_arn,
+        &s0,
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(REFRESH + Duration::from_millis(100)).await;
+    let keys = jwks(&app, "GET", "/.well-known/jwks.json", "$default").await.json();
+    let kids: Vec<&str> = keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert_eq!(kids, [s1.as_str()]);
 }
 
 #[tokio::test]

@@ -187,7 +187,7 @@ async fn replays_cache_hits_cold_starts_panics_and_unknown_callers_count() {
 
 #[tokio::test]
 async fn every_line_of_a_request_carries_its_trace_id() {
-    let (logs, _logs) = capture_logs(tracing_subscriber::filter::LevelFilter::INFO);
+    let (logs, _logs) = capture_logs();
     let env = TestEnv::new().await;
     logs.take();
     for trace in [

@@ -5,9 +5,8 @@
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_dynamodb::config::{Credentials, ProvideCredentials, Region, SharedCredentialsProvider};
 
-/// The endpoint settings, the most specific first (the SDK's own order), then the
-/// handler's name for it.
-pub const DYNAMODB_ENDPOINT_VARS: &[&str] = &["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL", "DYNAMODB_ENDPOINT"];
+/// The endpoint settings, the most specific first (the SDK's own order).
+pub const DYNAMODB_ENDPOINT_VARS: &[&str] = &["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"];
 /// Secrets Manager's, likewise.
 pub const SECRETS_MANAGER_ENDPOINT_VARS: &[&str] = &["AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL"];
 /// What a local server is given when nothing is set: it accepts any credentials, and

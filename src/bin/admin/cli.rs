@@ -18,7 +18,7 @@ pub struct Cli {
     #[arg(long, env = "TABLE_NAME", hide_env = true, global = true)]
     pub table: Option<String>,
     /// A local DynamoDB-compatible endpoint, e.g. http://127.0.0.1:5005; unset for AWS
-    /// [env: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL or DYNAMODB_ENDPOINT, in that order].
+    /// [env: AWS_ENDPOINT_URL_DYNAMODB, then AWS_ENDPOINT_URL].
     #[arg(long, visible_alias = "endpoint-url", global = true, value_name = "URL")]
     pub endpoint: Option<String>,
     #[command(subcommand)]
@@ -39,6 +39,9 @@ pub enum Command {
         /// The session-token key's secret name [env: SESSION_TOKEN_SECRET_ARN].
         #[arg(long, env = "SESSION_TOKEN_SECRET_ARN", hide_env = true)]
         session_key_secret: String,
+        /// The session key's algorithm, as the function will run [env: SESSION_TOKEN_ALG].
+        #[arg(long, env = "SESSION_TOKEN_ALG", hide_env = true, default_value = "HS256")]
+        session_alg: String,
     },
     /// Create or replace a project; prints its id.
     PutProject {
@@ -83,7 +86,9 @@ pub enum Command {
         redirect_url: Option<String>,
     },
     /// Print an HS256 client token for a client id, signed with the client-token key's
-    /// AWSCURRENT (its kid in the header), or with a local key; always with iat.
+    /// AWSCURRENT (its kid in the header); always with iat. Never one the client's item
+    /// refuses: a suspended client gets none, and a token is minted after its revocation's
+    /// second (it waits up to 5 s for the next one).
     MintToken {
         #[arg(long)]
         client_id: String,
@@ -93,9 +98,6 @@ pub enum Command {
         /// The client-token key's secret (ARN or name) [env: CLIENT_TOKEN_SECRET_ARN].
         #[arg(long, env = "CLIENT_TOKEN_SECRET_ARN", hide_env = true)]
         secret_id: Option<String>,
-        /// A local key instead, at least 32 bytes [env: CLIENT_TOKEN_SECRET].
-        #[arg(long, env = "CLIENT_TOKEN_SECRET", hide_env = true, hide_env_values = true)]
-        secret: Option<String>,
         /// The iss claim, when the function requires one [env: CLIENT_TOKEN_ISSUER].
         #[arg(long, env = "CLIENT_TOKEN_ISSUER", hide_env = true)]
         issuer: Option<String>,
@@ -109,32 +111,63 @@ pub enum Command {
         /// The key's secret (ARN or name): the stack's ClientTokenSecretArn or SessionTokenSecretArn.
         #[arg(long)]
         secret_id: String,
+        /// The new version's algorithm; by default the one AWSCURRENT serves. Another one
+        /// switches the key (SESSION_TOKEN_ALG must follow: docs/deployment.md).
+        #[arg(long, value_enum)]
+        alg: Option<Alg>,
     },
-    /// Create a key's secret (64 random characters, or a variable's value); prints its ARN.
+    /// Retire a leaked key version at once: if it is AWSCURRENT, rotate first; then take
+    /// AWSPREVIOUS off it. Every instance refuses it within SECRETS_REFRESH_SECONDS.
+    RetireKey {
+        #[arg(long)]
+        secret_id: String,
+        /// The leaked version (a token's kid); AWSCURRENT by default.
+        #[arg(long)]
+        version_id: Option<String>,
+    },
+    /// Create a key's secret holding a fresh random key of the algorithm; prints its ARN.
     CreateKey {
         #[arg(long)]
         name: String,
-        /// Take the value from this variable (local runs: the documented local keys).
-        #[arg(long, value_name = "VAR")]
-        value_from_env: Option<String>,
+        #[arg(long, value_enum, default_value = "HS256")]
+        alg: Alg,
     },
-    /// Create or replace a client's item (`CLIENT#<id>`); `--status suspended` refuses all its tokens.
+    /// Create a client's item (`CLIENT#<id>`); `--status suspended` refuses all its tokens.
+    /// An existing item is replaced only with --replace, and keeps its revocation.
     PutClient {
         #[arg(long)]
         client_id: String,
         #[arg(long, value_enum, default_value = "active")]
         status: ClientState,
+        /// Replace an existing item (its tokensNotBefore is kept: a revocation holds).
+        #[arg(long)]
+        replace: bool,
     },
     /// Refuse every token of a client, whatever its key (its item is created if needed).
     SuspendClient {
         #[arg(long)]
         client_id: String,
     },
-    /// Refuse every token of a client issued before now (sets tokensNotBefore); mint new ones.
+    /// Lift a suspension: the client's status alone becomes active; its revocation stays.
+    ReactivateClient {
+        #[arg(long)]
+        client_id: String,
+    },
+    /// Refuse every token of a client issued up to now (moves tokensNotBefore forward,
+    /// never back); mint new ones.
     RevokeClientTokens {
         #[arg(long)]
         client_id: String,
     },
+}
+
+/// A key's algorithm (CONTRACT §8).
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Alg {
+    #[value(name = "HS256", alias = "hs256")]
+    Hs256,
+    #[value(name = "EdDSA", alias = "eddsa")]
+    EdDsa,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -6,17 +6,19 @@ use std::process::ExitCode;
 
 mod aws;
 mod cli;
+mod clients;
 mod keys;
 
 use aws_sdk_dynamodb::Client as DynamoDb;
 use biometric_validations::demo;
+use biometric_validations::keyring::KeyKind;
 use biometric_validations::model::{
-    Client, ClientStatus, Clock, FlowStatus, FlowType, Id, IdSource, Project, ProjectFlow, RandomIds, SystemClock,
+    Clock, FlowStatus, FlowType, Id, IdSource, Project, ProjectFlow, RandomIds, SystemClock,
 };
 use biometric_validations::request::redirect::{redirect_origin, redirect_url};
 use biometric_validations::store::{Admin, StoreError};
 use clap::Parser;
-use cli::{Cli, ClientState, Command, Kind, Status};
+use cli::{Cli, Command, Kind, Status};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -86,6 +88,7 @@ async fn run(cli: Cli) -> Result<String, String> {
         Command::SeedDemo {
             client_key_secret,
             session_key_secret,
+            session_alg,
         } => {
             match &endpoint {
                 Some(ep) if ep.local => {}
@@ -98,11 +101,13 @@ async fn run(cli: Cli) -> Result<String, String> {
                 }
             }
             let store = store().await?;
-            for (name, key) in [
-                (client_key_secret, demo::CLIENT_TOKEN_KEY),
-                (session_key_secret, demo::SESSION_TOKEN_KEY),
+            let session_kind = KeyKind::parse(session_alg)
+                .ok_or_else(|| format!("SESSION_TOKEN_ALG must be HS256 or EdDSA, got {session_alg:?}"))?;
+            for (name, kind, key) in [
+                (client_key_secret, KeyKind::Hs256, demo::CLIENT_TOKEN_KEY),
+                (session_key_secret, session_kind, demo::SESSION_TOKEN_KEY),
             ] {
-                keys::create_unless_exists(cli.endpoint.as_deref(), name, key).await?;
+                keys::create_unless_exists(cli.endpoint.as_deref(), name, kind, key).await?;
             }
             store.create_table().await.map_err(failed)?;
             demo::seed(&store).await.map_err(failed)?;
@@ -190,52 +195,33 @@ async fn run(cli: Cli) -> Result<String, String> {
             client_id,
             ttl_seconds,
             secret_id,
-            secret,
             issuer,
             audience,
         } => {
             let client = id_arg("client-id", client_id)?;
-            let key = keys::signing_key(cli.endpoint.as_deref(), secret_id.as_deref(), secret.as_deref()).await?;
-            let now = SystemClock.now().unix_seconds();
+            keys::check_ttl(*ttl_seconds)?;
+            let key = keys::signing_key(cli.endpoint.as_deref(), secret_id.as_deref()).await?;
+            let now = clients::issued_at(&store().await?, client).await?;
             keys::mint(client, &key, *ttl_seconds, issuer.as_deref(), audience.as_deref(), now)
         }
-        Command::RotateKey { secret_id } => keys::rotate(cli.endpoint.as_deref(), secret_id).await,
-        Command::CreateKey { name, value_from_env } => {
-            keys::create(cli.endpoint.as_deref(), name, value_from_env.as_deref()).await
+        Command::RotateKey { secret_id, alg } => keys::rotate_key(cli.endpoint.as_deref(), secret_id, *alg).await,
+        Command::RetireKey { secret_id, version_id } => {
+            keys::retire(cli.endpoint.as_deref(), secret_id, version_id.as_deref()).await
         }
-        Command::PutClient { client_id, status } => {
-            let item = Client {
-                id: id_arg("client-id", client_id)?,
-                status: match status {
-                    ClientState::Active => ClientStatus::Active,
-                    ClientState::Suspended => ClientStatus::Suspended,
-                },
-                tokens_not_before: None,
-            };
-            store().await?.put_client(&item).await.map_err(failed)?;
-            Ok(format!(
-                "client {} is {}",
-                item.id,
-                if item.status == ClientStatus::Active {
-                    "active"
-                } else {
-                    "suspended"
-                }
-            ))
-        }
+        Command::CreateKey { name, alg } => keys::create(cli.endpoint.as_deref(), name, *alg).await,
+        Command::PutClient {
+            client_id,
+            status,
+            replace,
+        } => clients::put(&store().await?, id_arg("client-id", client_id)?, *status, *replace).await,
         Command::SuspendClient { client_id } => {
-            let id = id_arg("client-id", client_id)?;
-            store().await?.suspend_client(id).await.map_err(failed)?;
-            Ok(format!("client {id} is suspended: every token of it is refused"))
+            clients::suspend(&store().await?, id_arg("client-id", client_id)?).await
+        }
+        Command::ReactivateClient { client_id } => {
+            clients::reactivate(&store().await?, id_arg("client-id", client_id)?).await
         }
         Command::RevokeClientTokens { client_id } => {
-            let id = id_arg("client-id", client_id)?;
-            let now = SystemClock.now();
-            store().await?.revoke_client_tokens(id, now).await.map_err(failed)?;
-            Ok(format!(
-                "client {id}: tokens issued before {} (epoch seconds) are refused",
-                now.unix_seconds()
-            ))
+            clients::revoke(&store().await?, id_arg("client-id", client_id)?).await
         }
     }
 }

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use biometric_validations::app::{self, Clients};
+use biometric_validations::config::KeySource;
 use biometric_validations::model::{Clock, IdSource, RandomIds, SystemClock};
 use biometric_validations::store::Admin;
 use biometric_validations::{Config, Handler, demo};
@@ -23,22 +24,35 @@ pub fn vars(table: &str, keys: &Keys) -> HashMap<&'static str, String> {
         ("TABLE_NAME", table.to_owned()),
         ("APP_BASE_URL", APP_BASE_URL.to_owned()),
         ("AWS_REGION", "us-east-1".to_owned()),
+        // As in every local run: the documented local keys serve only off AWS. (The
+        // handler's clients are given to it, on this binary's moto or a proxy before it.)
+        ("AWS_ENDPOINT_URL", moto_endpoint().to_owned()),
     ]);
-    match keys {
-        Keys::Local => {
-            vars.insert("CLIENT_TOKEN_SECRET", CLIENT_SECRET.to_owned());
-            vars.insert("SESSION_TOKEN_SECRET", SESSION_SECRET.to_owned());
-        }
-        Keys::SecretsManager { client, session } => {
-            vars.insert("CLIENT_TOKEN_SECRET_ARN", client.clone());
-            vars.insert("SESSION_TOKEN_SECRET_ARN", session.clone());
-        }
-    }
+    let (client, session) = match keys {
+        // Named, but held in memory (`with_keys`), never read.
+        Keys::Local => (
+            "in-memory/client-token".to_owned(),
+            "in-memory/session-token".to_owned(),
+        ),
+        Keys::SecretsManager { client, session } => (client.clone(), session.clone()),
+    };
+    vars.insert("CLIENT_TOKEN_SECRET_ARN", client);
+    vars.insert("SESSION_TOKEN_SECRET_ARN", session);
     vars
 }
 
 pub fn config_of(vars: &HashMap<&'static str, String>) -> Config {
     Config::from_lookup(|k| vars.get(k).cloned()).expect("test config")
+}
+
+/// `config` with `keys`: the documented local keys held in memory (no version: no `kid`),
+/// as an embedding program sets them in code; else as configured.
+pub fn with_keys(mut config: Config, keys: &Keys) -> Config {
+    if let Keys::Local = keys {
+        config.client_key.source = KeySource::Value(CLIENT_SECRET.to_owned().into());
+        config.session_key.source = KeySource::Value(SESSION_SECRET.to_owned().into());
+    }
+    config
 }
 
 /// The function's handler on `client` (DynamoDB) and moto's Secrets Manager, with the
@@ -67,6 +81,8 @@ pub async fn handler_with_secrets(
     app::handler(config, clients, clock, ids)
         .await
         .expect("the handler starts")
+        // Its metrics lines, kept from the tests' output (the metrics tests read them).
+        .with_metrics_sink(Arc::new(super::MetricsCapture::default()))
 }
 
 pub struct TestEnv {
@@ -116,7 +132,7 @@ impl TestEnv {
     }
 
     pub fn config(&self) -> Config {
-        config_of(&self.vars())
+        with_keys(config_of(&self.vars()), &self.keys)
     }
 
     async fn build(
@@ -129,7 +145,7 @@ impl TestEnv {
         let store = Admin::new(local_client_with_timeouts(endpoint, patient()), table.clone());
         store.create_table().await.expect("create table");
         demo::seed(&store).await.expect("seed the demo data");
-        let config = config_of(&vars(&table, &keys));
+        let config = with_keys(config_of(&vars(&table, &keys)), &keys);
         let app = handler_with_secrets(&config, local_client(endpoint), secrets_client(endpoint), clock, ids).await;
         Self {
             endpoint,

@@ -1,26 +1,19 @@
-//! What the function logs, captured per test: a subscriber set as the test thread's
-//! default (tests run on a current-thread runtime), so parallel tests never see each
-//! other's lines.
+//! What the function logs, captured per test. One global subscriber (the function's JSON
+//! layer at its most verbose, through its own filter, as with AWS_LAMBDA_LOG_LEVEL=TRACE)
+//! is installed before any test logs, so `tracing` decides the same for every thread; its
+//! lines go to the capture of the test thread that wrote them (tests run on a
+//! current-thread runtime), or nowhere.
 
-use std::sync::{Arc, Mutex};
+use std::cell::RefCell;
+use std::io::Write;
+use std::sync::{Arc, Mutex, Once};
 
-use tracing::subscriber::DefaultGuard;
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::prelude::*;
 
-/// A writer for `logging::json_layer`, whose lines the test reads.
+/// Lines the function logged on one test's thread.
 #[derive(Clone, Default)]
-pub struct LogCapture(pub Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for LogCapture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+pub struct LogCapture(Arc<Mutex<Vec<u8>>>);
 
 impl LogCapture {
     /// Everything written since the last call, as text.
@@ -29,15 +22,52 @@ impl LogCapture {
     }
 }
 
-/// The function's JSON logs at `level`, through its own filter, captured until the guard drops.
-pub fn capture_logs(level: LevelFilter) -> (LogCapture, DefaultGuard) {
+thread_local! {
+    static CAPTURE: RefCell<Option<LogCapture>> = const { RefCell::new(None) };
+}
+
+/// Writes to this thread's capture, if it has one.
+struct ThisThread;
+
+impl Write for ThisThread {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        CAPTURE.with(|c| {
+            if let Some(capture) = &*c.borrow() {
+                capture.0.lock().unwrap().extend_from_slice(buf);
+            }
+        });
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The global subscriber, once per test binary (the moto launcher and `capture_logs` call it).
+pub fn install_log_subscriber() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let layer = biometric_validations::logging::json_layer(|| ThisThread)
+            .with_filter(biometric_validations::logging::filter(LevelFilter::TRACE));
+        tracing_subscriber::registry().with(layer).init();
+    });
+}
+
+/// Captures this thread's log lines until the guard drops.
+pub struct Capturing;
+
+impl Drop for Capturing {
+    fn drop(&mut self) {
+        CAPTURE.with(|c| c.borrow_mut().take());
+    }
+}
+
+/// The function's JSON logs on this test's thread, captured until the guard drops.
+pub fn capture_logs() -> (LogCapture, Capturing) {
+    install_log_subscriber();
     let capture = LogCapture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::registry().with(
-        biometric_validations::logging::json_layer(move || writer.clone())
-            .with_filter(biometric_validations::logging::filter(level)),
-    );
-    (capture, tracing::subscriber::set_default(subscriber))
+    CAPTURE.with(|c| *c.borrow_mut() = Some(capture.clone()));
+    (capture, Capturing)
 }
 
 /// The function's metrics lines (one EMF document per request), captured.

@@ -20,6 +20,8 @@ fn no_moto(message: String) -> ! {
 
 /// This test binary's moto, started on first use.
 pub fn moto() -> &'static Moto {
+    // Before the first handler logs anything (helpers/logs.rs).
+    super::logs::install_log_subscriber();
     static MOTO: OnceLock<Moto> = OnceLock::new();
     MOTO.get_or_init(|| Moto::start("127.0.0.1").unwrap_or_else(|e| no_moto(e)))
 }

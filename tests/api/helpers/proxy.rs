@@ -21,51 +21,43 @@ pub enum Fault {
     Stall(Duration),
     /// Forward to moto (the operation happens), then send half the answer and close.
     DropMidResponse,
+    /// Hold the request this long, then forward it (a slow answer that does arrive).
+    Delay(Duration),
 }
 
 /// Faults are taken in order by the requests whose `X-Amz-Target` ends with the
-/// operation name (and, for `push_when`, whose body contains a text); other requests are
-/// forwarded untouched.
+/// operation name; other requests are forwarded untouched.
 #[derive(Clone, Default)]
-pub struct Script(Arc<Mutex<VecDeque<Entry>>>);
-
-/// An operation, a text its body must contain (if any), and the fault.
-type Entry = (&'static str, Option<&'static str>, Fault);
+pub struct Script(Arc<Mutex<VecDeque<(&'static str, Fault)>>>);
 
 impl Script {
     pub fn push(&self, operation: &'static str, fault: Fault, times: usize) {
-        self.push_entries(operation, None, fault, times);
-    }
-
-    /// Faults for the requests of `operation` whose body contains `body` only, e.g.
-    /// `GetSecretValue` of `"AWSPREVIOUS"`.
-    pub fn push_when(&self, operation: &'static str, body: &'static str, fault: Fault, times: usize) {
-        self.push_entries(operation, Some(body), fault, times);
-    }
-
-    fn push_entries(&self, operation: &'static str, body: Option<&'static str>, fault: Fault, times: usize) {
         let mut q = self.0.lock().unwrap();
         for _ in 0..times {
-            q.push_back((operation, body, fault));
+            q.push_back((operation, fault));
         }
     }
 
-    fn take(&self, target: &str, request: &str) -> Option<Fault> {
+    fn take(&self, target: &str) -> Option<Fault> {
         let mut q = self.0.lock().unwrap();
-        let i = q
-            .iter()
-            .position(|(op, body, _)| target.ends_with(op) && body.is_none_or(|b| request.contains(b)))?;
-        q.remove(i).map(|(_, _, f)| f)
+        let i = q.iter().position(|(op, _)| target.ends_with(op))?;
+        q.remove(i).map(|(_, f)| f)
     }
 
     pub fn remaining(&self) -> usize {
         self.0.lock().unwrap().len()
+    }
+
+    /// Drops the faults not taken yet: the service is healthy again.
+    pub fn clear(&self) {
+        self.0.lock().unwrap().clear();
     }
 }
 
 pub struct Proxy {
     pub endpoint: String,
     pub script: Script,
+    /// Each request as `<X-Amz-Target> <fault> <SecretId, if any>`, in order.
     pub requests: Arc<Mutex<Vec<String>>>,
 }
 
@@ -132,6 +124,15 @@ fn header(request: &[u8], name: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The `SecretId` a Secrets Manager request names (empty for other requests).
+fn secret_id(request: &[u8]) -> String {
+    let text = String::from_utf8_lossy(request);
+    let Some((_, rest)) = text.split_once(r#""SecretId":""#) else {
+        return String::new();
+    };
+    rest.split('"').next().unwrap_or_default().to_owned()
+}
+
 fn error(status: &str, kind: &str, extra: &str) -> Vec<u8> {
     let body = format!(r#"{{"__type":"com.amazonaws.dynamodb.v20120810#{kind}","message":"injected {kind}"{extra}}}"#);
     format!(
@@ -170,8 +171,10 @@ async fn serve(
     // One request per connection: moto closes after each answer, and so do we.
     if let Some(request) = read_request(&mut client).await? {
         let target = header(&request, "x-amz-target");
-        let fault = script.take(&target, &String::from_utf8_lossy(&request));
-        log.lock().unwrap().push(format!("{target} {fault:?}"));
+        let fault = script.take(&target);
+        log.lock()
+            .unwrap()
+            .push(format!("{target} {fault:?} {}", secret_id(&request)));
         let response = match fault {
             None => forward(&request, &upstream).await?,
             Some(Fault::ProvisionedThroughputExceeded) => {
@@ -187,6 +190,10 @@ async fn serve(
             Some(Fault::Stall(d)) => {
                 tokio::time::sleep(d).await;
                 return Ok(());
+            }
+            Some(Fault::Delay(d)) => {
+                tokio::time::sleep(d).await;
+                forward(&request, &upstream).await?
             }
             Some(Fault::DropMidResponse) => {
                 let response = forward(&request, &upstream).await?;

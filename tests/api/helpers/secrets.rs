@@ -42,6 +42,13 @@ pub async fn current_version(arn: &str) -> String {
         .expect("a version id")
 }
 
+/// An EdDSA key's value (CONTRACT §8): `{"alg":"EdDSA","key":…}`.
+pub fn eddsa_value(key: &str) -> String {
+    use secrecy::ExposeSecret;
+    let kind = biometric_validations::keyring::KeyKind::EdDsa;
+    kind.value(&key.to_owned().into()).expose_secret().to_owned()
+}
+
 /// Where a test handler's keys come from.
 #[derive(Clone, Debug)]
 pub enum Keys {
