@@ -1,14 +1,19 @@
 """Checks template.yaml as CloudFormation will run it: transformed by the SAM translator
 (offline, the version SAM CLI installs) with dev's and prod's deployment types.
 
-- the HTTP API's integration and its invoke permission target the `live` alias, not the
-  function (so CodeDeploy's traffic shifting is what callers get);
+- the REST API's integrations (every route) and their invoke permissions target the `live`
+  alias, not the function (so CodeDeploy's traffic shifting is what callers get); the routes
+  the contract serves are there, and every other path and method reaches the function; the
+  stage is regional, throttled, traced and access-logged; API Gateway's own answers
+  (throttling, WAF, 4xx, 5xx) are in the contract's {"code","message"} shape;
+- the AWS WAF web ACL limits each IP address with a rate-based rule that answers 429 in the
+  contract's shape, and is associated with the API's stage;
 - the deployment group rolls back on exactly the rollback alarms, with the configured type;
 - the function gets METRICS_NAMESPACE = the stack name and METRICS_CLIENT_DIMENSION;
 - every alarm and dashboard metric in the stack's namespace is one the function emits
   (the metric contract, README "Operations"), and the dashboard shows every alarm;
 - samconfig.toml's parameter_overrides name template parameters with allowed values, and
-  deploy dev all at once and prod as a canary;
+  deploy dev all at once and prod as a canary, with WAF on and reserved concurrency;
 - the pipeline's CloudFormation execution role (pipeline/github-oidc.yaml) allows, for every
   resource type of the transformed template, the calls CloudFormation's handlers of that type
   make in its service (from the resource schemas cfn-lint ships), but those of features the
@@ -34,6 +39,22 @@ from samtranslator.yaml_helper import yaml_parse
 FUNCTION = "CreateBiometricValidationFunction"
 ALIAS = FUNCTION + "Aliaslive"
 ROLLBACK_ALARMS = ["InternalErrorRateAlarm", "UnavailableRateAlarm", "FunctionErrorsAlarm"]
+# The routes of the contract; every other path and method must reach the function too.
+ROUTES = {
+    "/v2/biometric-validations": {"post", "x-amazon-apigateway-any-method"},
+    "/.well-known/jwks.json": {"get", "head", "x-amazon-apigateway-any-method"},
+    "/{proxy+}": {"x-amazon-apigateway-any-method"},
+    "/": {"x-amazon-apigateway-any-method"},
+}
+# API Gateway's own answers that must come in the contract's shape, with their status (None: API
+# Gateway's own status of that family).
+GATEWAY_RESPONSES = {
+    "THROTTLED": "429",
+    "WAF_FILTERED": "403",
+    "MISSING_AUTHENTICATION_TOKEN": "404",
+    "DEFAULT_4XX": None,
+    "DEFAULT_5XX": None,
+}
 # The metrics the function writes in Embedded Metric Format (namespace = the stack name).
 CONTRACT_METRICS = {
     "Requests",
@@ -90,9 +111,16 @@ NOT_NEEDED = {
     "iam:PutRolePermissionsBoundary": "no permissions boundary",
     "iam:DeleteRolePermissionsBoundary": "no permissions boundary",
     "codedeploy:RegisterOnPremisesInstance": "Lambda deployments only",
+    "apigateway:UpdateRestApiPolicy": "no resource policy on the REST API",
     # The stage's tags go through apigateway:POST/DELETE on /tags/* (granted).
     "apigateway:TagResource": "tags through apigateway:POST",
     "apigateway:UntagResource": "tags through apigateway:DELETE",
+}
+
+# Calls a resource type's handlers make in another service than the type's own, which the
+# execution role needs as well (the check below otherwise looks at the type's own service only).
+CROSS_SERVICE_CALLS = {
+    "AWS::WAFv2::WebACLAssociation": ["apigateway:SetWebACL"],
 }
 
 failures = []
@@ -160,9 +188,12 @@ def check_samconfig(template_path, samconfig_path):
             allowed = parameters.get(name, {}).get("AllowedValues")
             check(not allowed or value in [str(a) for a in allowed], f"{where}: not one of {allowed}")
     check(environments.get("dev", {}).get("DeploymentType") == "AllAtOnce", "dev is not deployed AllAtOnce")
+    prod = environments.get("prod", {})
+    check(prod.get("DeploymentType", "").startswith("Canary"), "prod is not deployed as a canary")
+    check(prod.get("WafEnabled") == "true", "prod does not set WafEnabled=true (per-IP rate limit)")
     check(
-        environments.get("prod", {}).get("DeploymentType", "").startswith("Canary"),
-        "prod is not deployed as a canary",
+        prod.get("ReservedConcurrency", "0").isdigit() and int(prod.get("ReservedConcurrency", "0")) > 0,
+        "prod does not reserve (and cap) the function's concurrency (ReservedConcurrency)",
     )
 
 
@@ -192,13 +223,117 @@ def check_execution_role(resources, pipeline_path):
                 allowed += [actions] if isinstance(actions, str) else actions
     for resource_type in sorted({r["Type"] for r in resources.values()}):
         service = resource_type.split("::")[1].lower().replace("apigatewayv2", "apigateway")
-        for call in sorted(handler_calls(resource_type)):
-            if call.split(":")[0].lower() != service or call in NOT_NEEDED:
+        own = {c for c in handler_calls(resource_type) if c.split(":")[0].lower() == service}
+        for call in sorted(own | set(CROSS_SERVICE_CALLS.get(resource_type, []))):
+            if call in NOT_NEEDED:
                 continue
             check(
                 any(fnmatch.fnmatch(call.lower(), a.lower()) for a in allowed),
                 f"{pipeline_path}: CloudFormationExecutionRole cannot {call} ({resource_type})",
             )
+
+
+def contract_shaped(template, where):
+    """A response body template is JSON with exactly `code` and `message` (strings)."""
+    text = template.replace("$context.error.messageString", '"an API Gateway message"')
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = None
+    check(
+        isinstance(body, dict) and set(body) == {"code", "message"} and all(isinstance(v, str) for v in body.values()),
+        f"{where} is not in the contract's shape {{\"code\",\"message\"}}: {template}",
+    )
+
+
+def check_api(resources, where):
+    api = resources["Api"]
+    check(api["Type"] == "AWS::ApiGateway::RestApi", f"{where} Api is a {api['Type']}, not a REST API")
+    body = api["Properties"]["Body"]
+    check(
+        api["Properties"].get("EndpointConfiguration", {}).get("Types") == ["REGIONAL"],
+        f"{where} the REST API is not regional: {api['Properties'].get('EndpointConfiguration')}",
+    )
+    paths = body.get("paths", {})
+    for path, methods in ROUTES.items():
+        missing = methods - set(paths.get(path, {}))
+        check(not missing, f"{where} {path} lacks {sorted(missing)}")
+    for path, methods in paths.items():
+        for method, operation in methods.items():
+            integration = operation.get("x-amazon-apigateway-integration", {})
+            uri = json.dumps(integration.get("uri"))
+            check(
+                integration.get("type") == "aws_proxy" and "${%s}" % ALIAS in uri,
+                f"{where} {method} {path} does not target the alias: {uri}",
+            )
+    responses = body.get("x-amazon-apigateway-gateway-responses", {})
+    for kind, status in GATEWAY_RESPONSES.items():
+        response = responses.get(kind)
+        check(response, f"{where} no gateway response for {kind}")
+        if response:
+            check(response.get("statusCode") == status, f"{where} {kind} answers {response.get('statusCode')}, not {status}")
+            templates = response.get("responseTemplates", {})
+            check(list(templates) == ["application/json"], f"{where} {kind} is not application/json: {list(templates)}")
+            for template in templates.values():
+                contract_shaped(template, f"{where} gateway response {kind}")
+
+    stages = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::ApiGateway::Stage"]
+    check(len(stages) == 1, f"{where} {len(stages)} stages, not one")
+    for stage in stages:
+        check(stage.get("TracingEnabled") is True, f"{where} the stage is not traced")
+        check(
+            stage.get("AccessLogSetting", {}).get("DestinationArn") == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]},
+            f"{where} the stage does not write access logs to ApiAccessLogGroup",
+        )
+        throttled = [
+            m
+            for m in stage.get("MethodSettings", [])
+            if m.get("ResourcePath") == "/*"
+            and m.get("HttpMethod") == "*"
+            and m.get("ThrottlingRateLimit") == {"Ref": "ThrottlingRateLimit"}
+            and m.get("ThrottlingBurstLimit") == {"Ref": "ThrottlingBurstLimit"}
+        ]
+        check(throttled, f"{where} the stage has no stage-wide throttling: {stage.get('MethodSettings')}")
+
+
+def check_waf(resources, where):
+    acl = resources.get("WebAcl", {})
+    props = acl.get("Properties", {})
+    check(acl.get("Type") == "AWS::WAFv2::WebACL", f"{where} no WebAcl")
+    check(props.get("Scope") == "REGIONAL", f"{where} the web ACL is not REGIONAL (a REST API stage's)")
+    check(acl.get("Condition") == "HasWaf", f"{where} the web ACL is not under WafEnabled (HasWaf)")
+    bodies = props.get("CustomResponseBodies", {})
+    rate_rules = []
+    for rule in props.get("Rules", []):
+        statement = rule.get("Statement", {}).get("RateBasedStatement")
+        if not statement:
+            continue
+        response = rule.get("Action", {}).get("Block", {}).get("CustomResponse", {})
+        body = bodies.get(response.get("CustomResponseBodyKey"), {})
+        if (
+            statement.get("AggregateKeyType") == "IP"
+            and statement.get("Limit") == {"Ref": "WafRateLimit"}
+            and statement.get("EvaluationWindowSec") == {"Ref": "WafRateWindowSeconds"}
+            and response.get("ResponseCode") == 429
+            and body.get("ContentType") == "APPLICATION_JSON"
+        ):
+            rate_rules.append(rule)
+            contract_shaped(body.get("Content", ""), f"{where} the rate rule's 429 body")
+    check(
+        rate_rules,
+        f"{where} no per-IP rate-based rule (WafRateLimit, WafRateWindowSeconds) blocking with a JSON 429",
+    )
+    association = resources.get("WebAclAssociation", {})
+    check(association.get("Condition") == "HasWaf", f"{where} the web ACL association is not under HasWaf")
+    arn = json.dumps(association.get("Properties", {}).get("ResourceArn"))
+    check(
+        "/restapis/${Api}/stages/${ApiStage}" in arn,
+        f"{where} the web ACL is not associated with the API's stage: {arn}",
+    )
+    check(
+        association.get("Properties", {}).get("WebACLArn") == {"Fn::GetAtt": ["WebAcl", "Arn"]},
+        f"{where} the association is not of WebAcl",
+    )
 
 
 def main():
@@ -213,10 +348,8 @@ def main():
             root = os.path.dirname(os.path.abspath(path))
             check_execution_role(resources, os.path.join(root, "pipeline", "github-oidc.yaml"))
 
-        api = resources["HttpApi"]["Properties"]["Body"]
-        integration = api["paths"]["/v2/biometric-validations"]["post"]["x-amazon-apigateway-integration"]
-        uri = json.dumps(integration["uri"])
-        check("${%s}" % ALIAS in uri, f"{where} the API integration does not target the alias: {uri}")
+        check_api(resources, where)
+        check_waf(resources, where)
         permissions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Permission"]
         check(permissions, f"{where} no invoke permission")
         for p in permissions:
@@ -271,7 +404,8 @@ def main():
             print("  - " + f, file=sys.stderr)
         sys.exit(1)
     print(
-        f"check_template: {path}: the API targets the alias; rollback on {', '.join(ROLLBACK_ALARMS)};"
+        f"check_template: {path}: every route of the REST API targets the alias; WAF limits each IP;"
+        f" rollback on {', '.join(ROLLBACK_ALARMS)};"
         " metrics match the contract; samconfig.toml matches the parameters;"
         " the pipeline's execution role covers the stack's resources"
     )
