@@ -13,7 +13,9 @@
 - every alarm and dashboard metric in the stack's namespace is one the function emits
   (the metric contract, README "Operations"), and the dashboard shows every alarm;
 - samconfig.toml's parameter_overrides name template parameters with allowed values, and
-  deploy dev all at once and prod as a canary, with WAF on and reserved concurrency;
+  deploy dev all at once and prod as a canary, with WAF on, reserved concurrency, client
+  tokens of at most a day and a required iss and aud; every override is within its
+  parameter's AllowedValues, AllowedPattern and MinValue/MaxValue;
 - the pipeline's CloudFormation execution role (pipeline/github-oidc.yaml) allows, for every
   resource type of the transformed template, the calls CloudFormation's handlers of that type
   make in its service (from the resource schemas cfn-lint ships), but those of features the
@@ -185,12 +187,28 @@ def check_samconfig(template_path, samconfig_path):
         for name, value in overrides.items():
             where = f"{samconfig_path} [{env}] {name}={value}"
             check(name in parameters, f"{where}: no such template parameter")
-            allowed = parameters.get(name, {}).get("AllowedValues")
+            parameter = parameters.get(name, {})
+            allowed = parameter.get("AllowedValues")
             check(not allowed or value in [str(a) for a in allowed], f"{where}: not one of {allowed}")
+            pattern = parameter.get("AllowedPattern")
+            check(not pattern or re.fullmatch(pattern, value), f"{where}: does not match {pattern}")
+            if parameter.get("Type") == "Number":
+                number = float(value) if re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", value) else None
+                check(number is not None, f"{where}: not a number")
+                for bound, ok in [("MinValue", lambda b: number >= b), ("MaxValue", lambda b: number <= b)]:
+                    if number is not None and bound in parameter:
+                        check(ok(float(parameter[bound])), f"{where}: outside {bound} {parameter[bound]}")
     check(environments.get("dev", {}).get("DeploymentType") == "AllAtOnce", "dev is not deployed AllAtOnce")
     prod = environments.get("prod", {})
     check(prod.get("DeploymentType", "").startswith("Canary"), "prod is not deployed as a canary")
     check(prod.get("WafEnabled") == "true", "prod does not set WafEnabled=true (per-IP rate limit)")
+    # As `admin mint-token` caps them: a leaked client token is good for a day at most.
+    check(
+        prod.get("ClientTokenMaxSeconds", "").isdigit() and 0 < int(prod["ClientTokenMaxSeconds"]) <= 86400,
+        "prod does not cap client-token lifetimes at a day (ClientTokenMaxSeconds)",
+    )
+    for name in ["ClientTokenIssuer", "ClientTokenAudience"]:
+        check(prod.get(name), f"prod does not require a client-token {name[len('ClientToken'):].lower()} ({name})")
     check(
         prod.get("ReservedConcurrency", "0").isdigit() and int(prod.get("ReservedConcurrency", "0")) > 0,
         "prod does not reserve (and cap) the function's concurrency (ReservedConcurrency)",
