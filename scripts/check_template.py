@@ -6,6 +6,9 @@
   the contract serves are there, and every other path and method reaches the function; the
   stage is regional, throttled, traced and access-logged; API Gateway's own answers
   (throttling, WAF, 4xx, 5xx) are in the contract's {"code","message"} shape;
+- the signing keys' secrets are generated in the form CONTRACT.md §8 gives their algorithm:
+  the client key always HS256 (the key itself), the session key per SessionTokenAlg (EdDSA:
+  {"alg":"EdDSA","key":...});
 - the AWS WAF web ACL limits each IP address with a rate-based rule that answers 429 in the
   contract's shape, and is associated with the API's stage;
 - the deployment group rolls back on exactly the rollback alarms, with the configured type;
@@ -314,6 +317,27 @@ def check_api(resources, where):
         check(throttled, f"{where} the stage has no stage-wide throttling: {stage.get('MethodSettings')}")
 
 
+HS256_KEY = {"PasswordLength": 64, "ExcludePunctuation": True}
+EDDSA_KEY = {"SecretStringTemplate": '{"alg":"EdDSA"}', "GenerateStringKey": "key", **HS256_KEY}
+
+
+def check_key_secrets(template, resources, where):
+    """CONTRACT.md §8: an HS256 key's SecretString is the key; an EdDSA key's the JSON object
+    {"alg":"EdDSA","key":...}, as GenerateSecretString makes it from this template and key."""
+    client = resources["ClientTokenSecret"]["Properties"].get("GenerateSecretString")
+    check(client == HS256_KEY, f"{where} the client-token key is not generated as an HS256 key: {client}")
+    session = resources["SessionTokenSecret"]["Properties"].get("GenerateSecretString")
+    check(
+        session == {"Fn::If": ["SessionTokenEdDSA", EDDSA_KEY, HS256_KEY]},
+        f"{where} the session-token key is not generated in SessionTokenAlg's form: {session}",
+    )
+    condition = template.get("Conditions", {}).get("SessionTokenEdDSA")
+    check(
+        condition == {"Fn::Equals": [{"Ref": "SessionTokenAlg"}, "EdDSA"]},
+        f"{where} SessionTokenEdDSA is not SessionTokenAlg == EdDSA: {condition}",
+    )
+
+
 def check_waf(resources, where):
     acl = resources.get("WebAcl", {})
     props = acl.get("Properties", {})
@@ -360,7 +384,8 @@ def main():
     path = sys.argv[1] if len(sys.argv) > 1 else "template.yaml"
     os.environ.setdefault("AWS_DEFAULT_REGION", os.environ.get("AWS_REGION", "us-east-1"))
     for deployment_type in ["AllAtOnce", "Canary10Percent5Minutes"]:
-        resources = transformed(path, deployment_type)["Resources"]
+        template = transformed(path, deployment_type)
+        resources = template["Resources"]
         where = f"[DeploymentType={deployment_type}]"
         if deployment_type == "AllAtOnce":
             root = os.path.dirname(os.path.abspath(path))
@@ -368,6 +393,7 @@ def main():
 
         check_api(resources, where)
         check_waf(resources, where)
+        check_key_secrets(template, resources, where)
         permissions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Permission"]
         check(permissions, f"{where} no invoke permission")
         for p in permissions:
