@@ -19,11 +19,18 @@
   deploy dev all at once and prod as a canary, with WAF on, reserved concurrency, client
   tokens of at most a day and a required iss and aud; every override is within its
   parameter's AllowedValues, AllowedPattern and MinValue/MaxValue;
+- the signing keys' secrets are encrypted with the stack's KMS key (rotation on), whose policy
+  lets the function only decrypt and the admin role decrypt and encrypt, both only through
+  Secrets Manager, and gives the account administration but no direct use; each secret's
+  resource policy (BlockPublicPolicy) denies reading a value to all but the function, the
+  admin role and CloudFormation's role, writing one to all but the admin role and
+  CloudFormation's, and denies nothing else (no lockout);
 - the pipeline's CloudFormation execution role (pipeline/github-oidc.yaml) allows, for every
   resource type of the transformed template, the calls CloudFormation's handlers of that type
   make in its service (from the resource schemas cfn-lint ships), but those of features the
   template does not use (NOT_NEEDED), so a resource added to the template without its
-  permissions fails here rather than in a deployment.
+  permissions fails here rather than in a deployment. KMS calls on the stack's key may be
+  granted by the key's policy to CloudFormationRoleArn instead.
 
 Run by scripts/sam_checks.sh: .venv/bin/python scripts/check_template.py [template.yaml]
 """
@@ -130,7 +137,19 @@ NOT_NEEDED = {
 # execution role needs as well (the check below otherwise looks at the type's own service only).
 CROSS_SERVICE_CALLS = {
     "AWS::WAFv2::WebACLAssociation": ["apigateway:SetWebACL"],
+    # Writing a secret encrypted with a customer managed key (Secrets Manager calls KMS for
+    # the caller), and changing a secret's key.
+    "AWS::SecretsManager::Secret": ["kms:GenerateDataKey", "kms:Decrypt", "kms:Encrypt"],
 }
+# The key a KMS call of a resource type acts on, when not granted in IAM: the template's key,
+# whose policy must then grant it to CloudFormationRoleArn.
+KEY = "SecretsKey"
+# The resource types whose calls on that key its policy may grant (an alias's own side, and
+# CreateKey, need IAM).
+KEY_POLICY_GRANTS_FOR = {"AWS::KMS::Key", "AWS::SecretsManager::Secret"}
+SECRETS = ["ClientTokenSecret", "SessionTokenSecret"]
+ROLES_THAT_READ_KEYS = ["FunctionRole", "AdminRole"]
+ROLES_THAT_WRITE_KEYS = ["AdminRole"]
 
 failures = []
 
@@ -237,6 +256,32 @@ def handler_calls(resource_type):
     return calls
 
 
+def statements_of(document):
+    statements = document.get("Statement", [])
+    resolved = []
+    for s in statements:
+        # A statement under a condition: !If [cond, statement, AWS::NoValue].
+        if "Fn::If" in s:
+            s = s["Fn::If"][1]
+        resolved.append(s)
+    return resolved
+
+
+def as_list(v):
+    return v if isinstance(v, list) else [v]
+
+
+def key_policy_grants_cloudformation(resources, call):
+    """The stack key's policy grants `call` to CloudFormationRoleArn (via Secrets Manager for
+    the cryptographic calls a secret's handler makes)."""
+    policy = resources.get(KEY, {}).get("Properties", {}).get("KeyPolicy", {})
+    for s in statements_of(policy):
+        if s.get("Effect") == "Allow" and s.get("Principal", {}).get("AWS") == {"Ref": "CloudFormationRoleArn"}:
+            if any(fnmatch.fnmatch(call.lower(), a.lower()) for a in as_list(s["Action"])):
+                return True
+    return False
+
+
 def check_execution_role(resources, pipeline_path):
     pipeline = yaml_parse(open(pipeline_path).read())
     role = pipeline["Resources"]["CloudFormationExecutionRole"]["Properties"]
@@ -252,8 +297,15 @@ def check_execution_role(resources, pipeline_path):
         for call in sorted(own | set(CROSS_SERVICE_CALLS.get(resource_type, []))):
             if call in NOT_NEEDED:
                 continue
+            in_iam = any(fnmatch.fnmatch(call.lower(), a.lower()) for a in allowed)
+            in_key_policy = (
+                resource_type in KEY_POLICY_GRANTS_FOR
+                and call.startswith("kms:")
+                and call != "kms:CreateKey"  # no key, no key policy yet
+                and key_policy_grants_cloudformation(resources, call)
+            )
             check(
-                any(fnmatch.fnmatch(call.lower(), a.lower()) for a in allowed),
+                in_iam or in_key_policy,
                 f"{pipeline_path}: CloudFormationExecutionRole cannot {call} ({resource_type})",
             )
 
@@ -342,6 +394,84 @@ def check_key_secrets(template, resources, where):
     )
 
 
+def arn_of(logical_id):
+    return {"Fn::GetAtt": [logical_id, "Arn"]}
+
+
+CLOUDFORMATION_ROLE = {"Fn::If": ["HasCloudFormationRole", {"Ref": "CloudFormationRoleArn"}, {"Ref": "AWS::NoValue"}]}
+VIA_SECRETS_MANAGER = {"kms:ViaService": {"Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com"}}
+CRYPTO = {"kms:encrypt", "kms:decrypt", "kms:reencrypt*", "kms:reencryptfrom", "kms:reencryptto", "kms:generatedatakey*", "kms:generatedatakey"}
+
+
+def check_keys_protection(resources, where):
+    key = resources.get(KEY, {})
+    props = key.get("Properties", {})
+    check(key.get("Type") == "AWS::KMS::Key", f"{where} no KMS key {KEY}")
+    check(props.get("EnableKeyRotation") is True, f"{where} {KEY} is not rotated")
+    check(key.get("DeletionPolicy") == "Retain", f"{where} {KEY} is not retained with the secrets it decrypts")
+    for secret in SECRETS:
+        check(
+            resources[secret]["Properties"].get("KmsKeyId") == {"Ref": KEY},
+            f"{where} {secret} is not encrypted with {KEY}",
+        )
+    statements = statements_of(props.get("KeyPolicy", {}))
+    for s in statements:
+        check(s.get("Effect") == "Allow", f"{where} {KEY}'s policy has a Deny (lockout risk): {s.get('Sid')}")
+        actions = {a.lower() for a in as_list(s.get("Action", []))}
+        uses = actions & CRYPTO or any(a in ("kms:*", "*") for a in actions)
+        if uses:
+            check(
+                s.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService") == VIA_SECRETS_MANAGER["kms:ViaService"],
+                f"{where} {KEY}'s policy grants {sorted(actions & CRYPTO) or sorted(actions)} outside Secrets Manager: {s.get('Sid')}",
+            )
+
+    def granted(principal):
+        return {
+            a.lower()
+            for s in statements
+            if s.get("Principal", {}).get("AWS") == principal
+            for a in as_list(s.get("Action", []))
+        }
+
+    root = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+    check("kms:put*" in granted(root), f"{where} the account cannot administer {KEY} (kms:Put*): lockout")
+    check(granted(arn_of("FunctionRole")) == {"kms:decrypt"}, f"{where} the function may {granted(arn_of('FunctionRole'))} with {KEY}, not only decrypt")
+    check(
+        granted(arn_of("AdminRole")) == {"kms:decrypt", "kms:encrypt", "kms:generatedatakey"},
+        f"{where} the admin role may {granted(arn_of('AdminRole'))} with {KEY}",
+    )
+
+    for secret in SECRETS:
+        policies = [
+            r["Properties"]
+            for r in resources.values()
+            if r["Type"] == "AWS::SecretsManager::ResourcePolicy" and r["Properties"].get("SecretId") == {"Ref": secret}
+        ]
+        check(len(policies) == 1, f"{where} {secret} has {len(policies)} resource policies, not one")
+        for policy in policies:
+            check(policy.get("BlockPublicPolicy") is True, f"{where} {secret}'s policy does not block public policies")
+            denies = {}
+            for s in statements_of(policy.get("ResourcePolicy", {})):
+                check(s.get("Effect") == "Deny", f"{where} {secret}'s policy allows something: {s.get('Sid')}")
+                exempt = s.get("Condition", {}).get("ArnNotEquals", {}).get("aws:PrincipalArn", [])
+                for action in as_list(s.get("Action", [])):
+                    denies[action] = exempt
+            read = [arn_of(r) for r in ROLES_THAT_READ_KEYS] + [CLOUDFORMATION_ROLE]
+            write = [arn_of(r) for r in ROLES_THAT_WRITE_KEYS] + [CLOUDFORMATION_ROLE]
+            expected = {
+                "secretsmanager:GetSecretValue": read,
+                "secretsmanager:PutSecretValue": write,
+                "secretsmanager:UpdateSecret": write,
+                "secretsmanager:UpdateSecretVersionStage": write,
+            }
+            for action in sorted(set(expected) | set(denies)):
+                check(
+                    denies.get(action) == expected.get(action),
+                    f"{where} {secret}'s policy denies {action} to all but {denies.get(action)},"
+                    f" not to all but {expected.get(action)}",
+                )
+
+
 def check_waf(resources, where):
     acl = resources.get("WebAcl", {})
     props = acl.get("Properties", {})
@@ -398,6 +528,7 @@ def main():
         check_api(resources, where)
         check_waf(resources, where)
         check_key_secrets(template, resources, where)
+        check_keys_protection(resources, where)
         permissions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Permission"]
         check(permissions, f"{where} no invoke permission")
         for p in permissions:

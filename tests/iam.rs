@@ -235,7 +235,8 @@ fn the_role_writes_only_its_own_log_group() {
 }
 
 /// Besides its table items and logs: X-Ray's put calls, and its two keys read (DescribeSecret
-/// for the stages, GetSecretValue for the values), nothing else.
+/// for the stages, GetSecretValue for the values, their KMS key's Decrypt through Secrets
+/// Manager), nothing else.
 #[test]
 fn the_role_reads_its_two_keys_writes_traces_and_nothing_more() {
     let template = policy::template();
@@ -267,6 +268,27 @@ fn the_role_reads_its_two_keys_writes_traces_and_nothing_more() {
     for action in ["xray:PutTraceSegments", "xray:PutTelemetryRecords"] {
         assert!(allowed(&statements, &call(action, "*")), "{action}");
     }
+    // Their KMS key: decrypt only, only through Secrets Manager, only the stack's key (by its
+    // alias: the key's policy names this role, so the role cannot name the key).
+    let yaml = |s: &str| serde_norway::from_str::<serde_norway::Value>(s).unwrap();
+    let kms: Vec<&Statement> = statements
+        .iter()
+        .filter(|s| s.actions.iter().any(|a| a.starts_with("kms:")))
+        .collect();
+    assert_eq!(kms.len(), 1, "{kms:?}");
+    assert_eq!(kms[0].actions, ["kms:Decrypt"]);
+    assert_eq!(
+        kms[0].condition,
+        yaml(
+            "StringEquals: {kms:ViaService: !Sub 'secretsmanager.${AWS::Region}.amazonaws.com'}\n\
+             ForAnyValue:StringEquals: {kms:ResourceAliases: !Sub 'alias/${AWS::StackName}/signing-keys'}"
+        )
+    );
+    assert_eq!(
+        template["Resources"]["SecretsKeyAlias"]["Properties"]["AliasName"],
+        yaml("!Sub 'alias/${AWS::StackName}/signing-keys'"),
+        "the alias the role names is the key's"
+    );
     let mut actions: Vec<&str> = statements
         .iter()
         .flat_map(|s| s.actions.iter().map(String::as_str))
@@ -279,6 +301,7 @@ fn the_role_reads_its_two_keys_writes_traces_and_nothing_more() {
             "dynamodb:BatchGetItem",
             "dynamodb:GetItem",
             "dynamodb:PutItem",
+            "kms:Decrypt",
             "logs:CreateLogStream",
             "logs:PutLogEvents",
             "secretsmanager:DescribeSecret",

@@ -88,23 +88,47 @@ pub fn yaml_strings(v: &Value) -> Vec<String> {
     }
 }
 
-/// A `Resource` entry: `*`, the logical ID a `!Ref` or `!GetAtt <id>.Arn` names, or the text of
-/// anything else.
-fn resource(v: &Value) -> Vec<String> {
+/// The ARN of a secret of the template by its name, as a policy can write it without a
+/// reference to the secret: `<prefix><Name>-??????` (Secrets Manager adds 6 characters).
+const SECRET_ARN_PREFIX: &str = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:";
+
+/// A `Resource` entry: `*`, the logical ID a `!Ref` or `!GetAtt <id>.Arn` names (or a
+/// `!Sub` of a secret's ARN by its name), or the text of anything else.
+fn resource(template: &Value, v: &Value) -> Vec<String> {
     match v {
         Value::String(s) => vec![s.clone()],
-        Value::Sequence(items) => items.iter().flat_map(resource).collect(),
+        Value::Sequence(items) => items.iter().flat_map(|i| resource(template, i)).collect(),
         Value::Tagged(t) if t.tag == "Ref" => yaml_strings(&t.value),
         Value::Tagged(t) if t.tag == "GetAtt" => {
             let target = yaml_strings(&t.value).join(".");
             vec![target.strip_suffix(".Arn").unwrap_or(&target).to_owned()]
         }
+        Value::Tagged(t) if t.tag == "Sub" => {
+            let text = t.value.as_str().unwrap_or_default();
+            let secret = text
+                .strip_prefix(SECRET_ARN_PREFIX)
+                .and_then(|rest| rest.strip_suffix("-??????"))
+                .and_then(|name| secret_named(template, name));
+            vec![secret.unwrap_or_else(|| format!("{v:?}"))]
+        }
         other => vec![format!("{other:?}")],
     }
 }
 
-/// The Allow statements of a policy document.
-pub fn document_statements(document: &Value) -> Vec<Statement> {
+/// The logical ID of the template's secret whose `Name` is `!Sub <name>`.
+fn secret_named(template: &Value, name: &str) -> Option<String> {
+    template["Resources"]
+        .as_mapping()?
+        .iter()
+        .find(|(_, r)| {
+            r["Type"].as_str() == Some("AWS::SecretsManager::Secret")
+                && matches!(&r["Properties"]["Name"], Value::Tagged(n) if n.tag == "Sub" && n.value.as_str() == Some(name))
+        })
+        .and_then(|(id, _)| id.as_str().map(str::to_owned))
+}
+
+/// The Allow statements of a policy document of `template`.
+pub fn document_statements(template: &Value, document: &Value) -> Vec<Statement> {
     let mut found = Vec::new();
     for s in document["Statement"].as_sequence().expect("Statement is a list") {
         if s["Effect"].as_str() != Some("Allow") {
@@ -114,7 +138,7 @@ pub fn document_statements(document: &Value) -> Vec<Statement> {
         found.push(Statement {
             sid: s["Sid"].as_str().map(str::to_owned),
             actions: yaml_strings(&s["Action"]),
-            resources: resource(&s["Resource"]),
+            resources: resource(template, &s["Resource"]),
             patterns: condition
                 .get("ForAllValues:StringLike")
                 .and_then(|c| c.get("dynamodb:LeadingKeys"))
@@ -137,7 +161,7 @@ pub fn role_statements(template: &Value, logical_id: &str) -> Vec<Statement> {
         .as_sequence()
         .expect("the role's Policies is a list")
         .iter()
-        .flat_map(|p| document_statements(&p["PolicyDocument"]))
+        .flat_map(|p| document_statements(template, &p["PolicyDocument"]))
         .collect()
 }
 
@@ -149,7 +173,7 @@ pub fn managed_policy_statements(template: &Value, logical_id: &str) -> Vec<Stat
         Some("AWS::IAM::ManagedPolicy"),
         "{logical_id} is a managed policy"
     );
-    document_statements(&policy["Properties"]["PolicyDocument"])
+    document_statements(template, &policy["Properties"]["PolicyDocument"])
 }
 
 /// IAM's `StringLike`: `*` any run of characters, `?` any one.
