@@ -30,7 +30,12 @@
   make in its service (from the resource schemas cfn-lint ships), but those of features the
   template does not use (NOT_NEEDED), so a resource added to the template without its
   permissions fails here rather than in a deployment. KMS calls on the stack's key may be
-  granted by the key's policy to CloudFormationRoleArn instead.
+  granted by the key's policy to CloudFormationRoleArn instead;
+- every AWS::IAM::Role of the transformed template (SAM's included) carries the
+  PermissionsBoundaryArn parameter as its boundary when it is set (none when empty), the
+  pipeline's boundary (StackRolesBoundary) allows every action the roles' policies grant, the
+  execution role creates or changes a role only with that boundary and never removes one,
+  and the deploy action passes the boundary and CloudFormation's role to the stack.
 
 Run by scripts/sam_checks.sh: .venv/bin/python scripts/check_template.py [template.yaml]
 """
@@ -124,8 +129,7 @@ NOT_NEEDED = {
     "iam:AttachUserPolicy": "the stack's managed policies are attached to its roles only",
     "iam:DetachGroupPolicy": "the stack's managed policies are attached to its roles only",
     "iam:DetachUserPolicy": "the stack's managed policies are attached to its roles only",
-    "iam:PutRolePermissionsBoundary": "no permissions boundary",
-    "iam:DeleteRolePermissionsBoundary": "no permissions boundary",
+    "iam:DeleteRolePermissionsBoundary": "denied: a stack role's boundary is never removed",
     "codedeploy:RegisterOnPremisesInstance": "Lambda deployments only",
     "apigateway:UpdateRestApiPolicy": "no resource policy on the REST API",
     # The stage's tags go through apigateway:POST/DELETE on /tags/* (granted).
@@ -472,6 +476,120 @@ def check_keys_protection(resources, where):
                 )
 
 
+BOUNDARY = "arn:aws:iam::123456789012:policy/boundary"
+
+
+def evaluate(value, parameters, conditions):
+    """The value of an intrinsic-bearing `value` for the given parameters (Ref, Fn::If,
+    Fn::Equals, Fn::Not, Fn::And, Fn::Or, Condition); AWS::NoValue is None."""
+    if isinstance(value, list):
+        return [v for v in (evaluate(i, parameters, conditions) for i in value) if v is not None]
+    if not isinstance(value, dict):
+        return value
+    if list(value) == ["Ref"]:
+        name = value["Ref"]
+        return None if name == "AWS::NoValue" else parameters.get(name, value)
+    if list(value) == ["Condition"]:
+        return evaluate(conditions[value["Condition"]], parameters, conditions)
+    if list(value) == ["Fn::If"]:
+        name, then, otherwise = value["Fn::If"]
+        chosen = then if evaluate(conditions[name], parameters, conditions) else otherwise
+        return evaluate(chosen, parameters, conditions)
+    if list(value) == ["Fn::Equals"]:
+        a, b = (evaluate(v, parameters, conditions) for v in value["Fn::Equals"])
+        return a == b
+    if list(value) == ["Fn::Not"]:
+        return not evaluate(value["Fn::Not"][0], parameters, conditions)
+    if list(value) == ["Fn::And"]:
+        return all(evaluate(v, parameters, conditions) for v in value["Fn::And"])
+    if list(value) == ["Fn::Or"]:
+        return any(evaluate(v, parameters, conditions) for v in value["Fn::Or"])
+    return {k: evaluate(v, parameters, conditions) for k, v in value.items()}
+
+
+def check_boundary(template, where, pipeline_path):
+    resources = template["Resources"]
+    conditions = template.get("Conditions", {})
+    roles = {n: r for n, r in resources.items() if r["Type"] == "AWS::IAM::Role"}
+    check(roles, f"{where} no role")
+    for name, role in roles.items():
+        boundary = role["Properties"].get("PermissionsBoundary")
+        for value, expected in [(BOUNDARY, BOUNDARY), ("", None)]:
+            got = evaluate(boundary, {"PermissionsBoundaryArn": value}, conditions)
+            check(
+                got == expected,
+                f"{where} {name}'s PermissionsBoundary is {got} with PermissionsBoundaryArn={value!r}, not {expected}",
+            )
+
+    # Everything the roles' policies grant is within the pipeline's boundary.
+    pipeline = yaml_parse(open(pipeline_path).read())
+    boundary = pipeline["Resources"]["StackRolesBoundary"]["Properties"]["PolicyDocument"]["Statement"]
+    bounded = [a for s in boundary if s["Effect"] == "Allow" for a in as_list(s["Action"])]
+    for name, role in roles.items():
+        documents = [p["PolicyDocument"] for p in role["Properties"].get("Policies", [])]
+        documents += [
+            r["Properties"]["PolicyDocument"]
+            for r in resources.values()
+            if r["Type"] == "AWS::IAM::ManagedPolicy" and {"Ref": name} in r["Properties"].get("Roles", [])
+        ]
+        check(
+            not role["Properties"].get("ManagedPolicyArns"),
+            f"{where} {name} has managed policies outside the stack: {role['Properties'].get('ManagedPolicyArns')}",
+        )
+        for document in documents:
+            for s in statements_of(document):
+                if s.get("Effect") != "Allow":
+                    continue
+                for action in as_list(s["Action"]):
+                    check(
+                        any(fnmatch.fnmatch(action.lower(), b.lower()) for b in bounded),
+                        f"{where} {name} is granted {action}, which {pipeline_path}'s StackRolesBoundary does not allow",
+                    )
+
+
+ROLE_WRITES = ["iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:PutRolePermissionsBoundary"]
+
+
+def check_pipeline_boundary(pipeline_path, action_path, workflow_path):
+    pipeline = yaml_parse(open(pipeline_path).read())
+    resources = pipeline["Resources"]
+    check(
+        resources.get("StackRolesBoundary", {}).get("Type") == "AWS::IAM::ManagedPolicy",
+        f"{pipeline_path}: no StackRolesBoundary managed policy",
+    )
+    output = pipeline.get("Outputs", {}).get("PermissionsBoundaryArn", {})
+    check(
+        output.get("Value") == {"Ref": "StackRolesBoundary"} and "Export" in output,
+        f"{pipeline_path}: PermissionsBoundaryArn is not output and exported",
+    )
+    role = resources["CloudFormationExecutionRole"]["Properties"]
+    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    for action in ROLE_WRITES:
+        granting = [s for s in statements if s["Effect"] == "Allow" and any(fnmatch.fnmatch(action.lower(), a.lower()) for a in as_list(s["Action"]))]
+        check(granting, f"{pipeline_path}: the execution role cannot {action}")
+        for s in granting:
+            check(
+                s.get("Condition", {}).get("StringEquals", {}).get("iam:PermissionsBoundary") == {"Ref": "StackRolesBoundary"},
+                f"{pipeline_path}: {s.get('Sid')} grants {action} without the boundary (iam:PermissionsBoundary)",
+            )
+    check(
+        any(
+            s["Effect"] == "Deny" and "iam:DeleteRolePermissionsBoundary" in as_list(s["Action"]) and s.get("Resource") == "*"
+            for s in statements
+        ),
+        f"{pipeline_path}: the execution role is not denied iam:DeleteRolePermissionsBoundary",
+    )
+    action = open(action_path).read()
+    for passed in ["PermissionsBoundaryArn=$PERMISSIONS_BOUNDARY_ARN", "CloudFormationRoleArn=$CFN_ROLE_ARN"]:
+        check(passed in action, f"{action_path}: sam deploy does not pass {passed}")
+    workflow = open(workflow_path).read()
+    check(
+        workflow.count("permissions-boundary-arn: ${{ vars.PERMISSIONS_BOUNDARY_ARN }}") == workflow.count("uses: ./.github/actions/sam-deploy")
+        and "uses: ./.github/actions/sam-deploy" in workflow,
+        f"{workflow_path}: a deploy job does not pass permissions-boundary-arn",
+    )
+
+
 def check_waf(resources, where):
     acl = resources.get("WebAcl", {})
     props = acl.get("Properties", {})
@@ -521,14 +639,21 @@ def main():
         template = transformed(path, deployment_type)
         resources = template["Resources"]
         where = f"[DeploymentType={deployment_type}]"
+        root = os.path.dirname(os.path.abspath(path))
+        pipeline_path = os.path.join(root, "pipeline", "github-oidc.yaml")
         if deployment_type == "AllAtOnce":
-            root = os.path.dirname(os.path.abspath(path))
-            check_execution_role(resources, os.path.join(root, "pipeline", "github-oidc.yaml"))
+            check_execution_role(resources, pipeline_path)
+            check_pipeline_boundary(
+                pipeline_path,
+                os.path.join(root, ".github", "actions", "sam-deploy", "action.yml"),
+                os.path.join(root, ".github", "workflows", "deploy.yml"),
+            )
 
         check_api(resources, where)
         check_waf(resources, where)
         check_key_secrets(template, resources, where)
         check_keys_protection(resources, where)
+        check_boundary(template, where, pipeline_path)
         permissions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Permission"]
         check(permissions, f"{where} no invoke permission")
         for p in permissions:
@@ -585,7 +710,7 @@ def main():
     print(
         f"check_template: {path}: every route of the REST API targets the alias; WAF limits each IP;"
         f" rollback on {', '.join(ROLLBACK_ALARMS)};"
-        " metrics match the contract; samconfig.toml matches the parameters;"
+        " metrics match the contract; samconfig.toml matches the parameters; every role is bounded;"
         " the pipeline's execution role covers the stack's resources"
     )
 
