@@ -452,6 +452,13 @@ def check_keys_protection(resources, where):
             if r["Type"] == "AWS::SecretsManager::ResourcePolicy" and r["Properties"].get("SecretId") == {"Ref": secret}
         ]
         check(len(policies) == 1, f"{where} {secret} has {len(policies)} resource policies, not one")
+        for name, r in resources.items():
+            if r["Type"] == "AWS::SecretsManager::ResourcePolicy" and r["Properties"].get("SecretId") == {"Ref": secret}:
+                check(
+                    ALIAS in as_list(r.get("DependsOn", [])),
+                    f"{where} {name} may be created while a version whose role it refuses still takes traffic"
+                    f" (DependsOn {ALIAS})",
+                )
         for policy in policies:
             check(policy.get("BlockPublicPolicy") is True, f"{where} {secret}'s policy does not block public policies")
             denies = {}
