@@ -10,7 +10,8 @@
   the client key always HS256 (the key itself), the session key per SessionTokenAlg (EdDSA:
   {"alg":"EdDSA","key":...});
 - the AWS WAF web ACL limits each IP address with a rate-based rule that answers 429 in the
-  contract's shape, and is associated with the API's stage;
+  contract's shape, and is associated with the API's stage; its parameters accept exactly
+  the limits and windows of the web ACL's resource schema;
 - the deployment group rolls back on exactly the rollback alarms, with the configured type;
 - the function gets METRICS_NAMESPACE = the stack name and METRICS_CLIENT_DIMENSION;
 - every alarm and dashboard metric in the stack's namespace is one the function emits
@@ -245,14 +246,34 @@ def check_samconfig(template_path, samconfig_path):
     )
 
 
-def handler_calls(resource_type):
-    """The calls CloudFormation's handlers of `resource_type` make, from cfn-lint's schemas."""
+def resource_schema(resource_type):
+    """The CloudFormation registry schema of `resource_type`, as cfn-lint ships it."""
     schemas = pathlib.Path(cfnlint.__file__).parent / "data" / "schemas"
     try:
         index = json.loads((schemas / "providers" / "us-east-1.json").read_text())
-        schema = json.loads((schemas / "resources" / (index[resource_type] + ".json")).read_text())
+        return json.loads((schemas / "resources" / (index[resource_type] + ".json")).read_text())
     except (OSError, KeyError, ValueError) as e:
         raise SystemExit(f"check_template: no resource schema for {resource_type} in cfn-lint ({e!r})")
+
+
+def check_waf_parameters(template_path):
+    """WafRateLimit and WafRateWindowSeconds accept exactly what the web ACL's schema does (a
+    value outside passes CloudFormation's parameter checks, then fails the stack update)."""
+    parameters = yaml_parse(open(template_path).read())["Parameters"]
+    definitions = resource_schema("AWS::WAFv2::WebACL")["definitions"]
+    limit, window = definitions["RateLimit"], definitions["EvaluationWindowSec"]
+    got = (parameters["WafRateLimit"].get("MinValue"), parameters["WafRateLimit"].get("MaxValue"))
+    check(
+        got == (limit["minimum"], limit["maximum"]),
+        f"WafRateLimit allows {got[0]}..{got[1]}, AWS WAF {limit['minimum']}..{limit['maximum']}",
+    )
+    windows = parameters["WafRateWindowSeconds"].get("AllowedValues")
+    check(windows == window["enum"], f"WafRateWindowSeconds allows {windows}, AWS WAF {window['enum']}")
+
+
+def handler_calls(resource_type):
+    """The calls CloudFormation's handlers of `resource_type` make, from cfn-lint's schemas."""
+    schema = resource_schema(resource_type)
     calls = set()
     for handler, spec in schema.get("handlers", {}).items():
         if handler != "list":
@@ -708,6 +729,7 @@ def main():
             check("${%s.Arn}" % name in body, f"{where} the dashboard does not show {name}")
 
     check_samconfig(path, os.path.join(os.path.dirname(os.path.abspath(path)), "samconfig.toml"))
+    check_waf_parameters(path)
 
     if failures:
         print("check_template: FAILED", file=sys.stderr)
