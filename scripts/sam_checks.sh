@@ -13,7 +13,7 @@ echo "== cfn-lint template.yaml .github/github-oidc.yaml"
 cfn-lint template.yaml .github/github-oidc.yaml
 echo "== sam validate --lint"
 sam validate --lint --region "$AWS_REGION"
-echo "== the transformed template (alias, rollback alarms, metrics, samconfig.toml)"
+echo "== the transformed template (routes on the alias, WAF, keys and their protection, rollback alarms, metrics, samconfig.toml, role boundaries, the execution role)"
 python scripts/check_template.py template.yaml
 echo "== actionlint .github/workflows"
 actionlint

@@ -4,10 +4,12 @@
 //! an answer to drive the re-reads), then judged by the role's statements: the action,
 //! and every partition key against the statement's `dynamodb:LeadingKeys` patterns.
 //! A request the policy would refuse, or a pattern that lets the function write a
-//! project, flow or client, fails the test.
+//! project, flow or client, fails the test. The role is the function's own (`FunctionRole`),
+//! whose other statements are checked here too: its logs go to its own log group only.
 
 use std::sync::{Arc, Mutex};
 
+use crate::helpers::policy::{Call, Statement, allowed, dynamodb_calls, like};
 use crate::helpers::proxy::Fault;
 use crate::helpers::*;
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
@@ -15,53 +17,6 @@ use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use biometric_validations::model::{ObjectId, RandomIds, SessionId, SystemClock, ValidationId};
 use biometric_validations::store::keys;
 use serde_json::Value;
-
-/// One DynamoDB call as IAM authorizes it: the action and the partition keys it names.
-#[derive(Debug, Clone, PartialEq)]
-struct Call {
-    action: String,
-    partition_keys: Vec<String>,
-}
-
-/// The calls a request on the wire is authorized as. A transaction's `Put`s are each
-/// authorized as a `PutItem` of their own key, its `ConditionCheck`s as
-/// `ConditionCheckItem`, its `Update`s and `Delete`s as `UpdateItem` and `DeleteItem`.
-fn calls(operation: &str, body: &Value) -> Vec<Call> {
-    let pk = |item: &Value| item["pk"]["S"].as_str().unwrap_or_default().to_owned();
-    let one = |action: &str, keys: Vec<String>| Call {
-        action: format!("dynamodb:{action}"),
-        partition_keys: keys,
-    };
-    match operation {
-        "GetItem" | "DeleteItem" | "UpdateItem" => vec![one(operation, vec![pk(&body["Key"])])],
-        "PutItem" => vec![one(operation, vec![pk(&body["Item"])])],
-        "BatchGetItem" => {
-            let tables = body["RequestItems"].as_object().unwrap();
-            let keys = tables
-                .values()
-                .flat_map(|t| t["Keys"].as_array().unwrap().iter().map(pk))
-                .collect();
-            vec![one(operation, keys)]
-        }
-        "TransactWriteItems" => body["TransactItems"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|item| {
-                let (kind, inner) = item.as_object().unwrap().iter().next().unwrap();
-                let (action, key) = match kind.as_str() {
-                    "Put" => ("PutItem", &inner["Item"]),
-                    "ConditionCheck" => ("ConditionCheckItem", &inner["Key"]),
-                    "Update" => ("UpdateItem", &inner["Key"]),
-                    _ => ("DeleteItem", &inner["Key"]),
-                };
-                one(action, vec![pk(key)])
-            })
-            .collect(),
-        // Query, Scan and the rest: not an action of the role, whatever its keys.
-        other => vec![one(other, vec![])],
-    }
-}
 
 /// Records what the SDK transmits, every attempt included.
 #[derive(Debug, Default, Clone)]
@@ -82,85 +37,28 @@ impl Intercept for Recorder {
         let target = request.headers().get("x-amz-target").unwrap_or_default();
         let operation = target.rsplit('.').next().unwrap_or_default().to_owned();
         let body: Value = serde_json::from_slice(request.body().bytes().unwrap_or(b"{}"))?;
-        self.0.lock().unwrap().extend(calls(&operation, &body));
+        self.0.lock().unwrap().extend(dynamodb_calls(&operation, &body));
         Ok(())
     }
 }
 
-/// The function's role statements, as SAM passes them to IAM.
-struct Statement {
-    actions: Vec<String>,
-    /// `ForAllValues:StringLike` on `dynamodb:LeadingKeys`, if the statement has it.
-    patterns: Option<Vec<String>>,
-    /// `"Null": {"dynamodb:LeadingKeys": "false"}`.
-    requires_a_key: bool,
-}
+/// The function's own role (`Role:` on the function), as the template gives it.
+const ROLE: &str = "FunctionRole";
 
-fn yaml_strings(v: &serde_norway::Value) -> Vec<String> {
-    match v {
-        serde_norway::Value::String(s) => vec![s.clone()],
-        serde_norway::Value::Sequence(items) => items.iter().flat_map(yaml_strings).collect(),
-        other => panic!("expected a string or a list of strings, got {other:?}"),
-    }
-}
-
+/// The function's DynamoDB statements, from its role.
 fn statements() -> Vec<Statement> {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/template.yaml")).unwrap();
-    let template: serde_norway::Value = serde_norway::from_str(&text).expect("template.yaml is YAML");
-    let policies = &template["Resources"]["CreateBiometricValidationFunction"]["Properties"]["Policies"];
-    let mut found = Vec::new();
-    for policy in policies.as_sequence().expect("Policies is a list") {
-        for s in policy["Statement"].as_sequence().into_iter().flatten() {
-            let actions = yaml_strings(&s["Action"]);
-            if s["Effect"].as_str() != Some("Allow") || !actions.iter().any(|a| a.starts_with("dynamodb:")) {
-                continue;
-            }
-            let condition = &s["Condition"];
-            found.push(Statement {
-                actions,
-                patterns: condition
-                    .get("ForAllValues:StringLike")
-                    .and_then(|c| c.get("dynamodb:LeadingKeys"))
-                    .map(yaml_strings),
-                requires_a_key: condition
-                    .get("Null")
-                    .and_then(|c| c.get("dynamodb:LeadingKeys"))
-                    .is_some_and(|v| yaml_strings(v) == ["false"]),
-            });
-        }
-    }
+    let template = policy::template();
+    assert_eq!(
+        template["Resources"]["CreateBiometricValidationFunction"]["Properties"]["Role"],
+        serde_norway::from_str::<serde_norway::Value>(&format!("!GetAtt {ROLE}.Arn")).unwrap(),
+        "the function runs with {ROLE}"
+    );
+    let found: Vec<Statement> = policy::role_statements(&template, ROLE)
+        .into_iter()
+        .filter(|s| s.actions.iter().any(|a| a.starts_with("dynamodb:")))
+        .collect();
     assert!(!found.is_empty(), "no DynamoDB statement in the function's policy");
     found
-}
-
-/// IAM's `StringLike`: `*` any run of characters, `?` any one.
-fn like(pattern: &str, value: &str) -> bool {
-    match pattern.chars().next() {
-        None => value.is_empty(),
-        Some('*') => (0..=value.len())
-            .filter(|&i| value.is_char_boundary(i))
-            .any(|i| like(&pattern[1..], &value[i..])),
-        Some(p) => value
-            .chars()
-            .next()
-            .is_some_and(|v| (p == '?' || p == v) && like(&pattern[p.len_utf8()..], &value[v.len_utf8()..])),
-    }
-}
-
-impl Statement {
-    /// As IAM evaluates it: `ForAllValues` is true of a call with no keys at all, which
-    /// only the `Null` condition refuses.
-    fn allows(&self, call: &Call) -> bool {
-        let keys = &call.partition_keys;
-        let all_match = |patterns: &Vec<String>| keys.iter().all(|k| patterns.iter().any(|p| like(p, k)));
-        self.actions.contains(&call.action)
-            && self.patterns.as_ref().is_none_or(all_match)
-            && (!self.requires_a_key || !keys.is_empty())
-    }
-}
-
-fn allowed(statements: &[Statement], call: &Call) -> bool {
-    statements.iter().any(|s| s.allows(call))
 }
 
 #[tokio::test]
@@ -249,6 +147,7 @@ fn the_policy_allows_no_other_item_and_no_other_action() {
     let (session, validation) = (SessionId::new(some_id), ValidationId::new(some_id));
     let call = |action: &str, keys: &[&str]| Call {
         action: format!("dynamodb:{action}"),
+        resource: "Table".to_owned(),
         partition_keys: keys.iter().map(|k| (*k).to_owned()).collect(),
     };
     // The function reads projects, flows, clients and its own items, and writes only
@@ -294,4 +193,131 @@ fn the_policy_allows_no_other_item_and_no_other_action() {
         assert!(!allowed(&statements, &call(action, &[&project])), "{action}");
     }
     assert!(like("PROJECT#*", "PROJECT#") && like("a?c", "abc") && !like("a?c", "ac") && !like("PROJECT#*", "PROJECT"));
+}
+
+/// The role's log permissions name the function's own log group and nothing else (SAM's
+/// AWSLambdaBasicExecutionRole would let it write to every log group of the region), and the
+/// function logs to that group.
+#[test]
+fn the_role_writes_only_its_own_log_group() {
+    let template = policy::template();
+    let statements = policy::role_statements(&template, ROLE);
+    let logs: Vec<&Statement> = statements
+        .iter()
+        .filter(|s| {
+            s.actions.iter().any(|a| a.to_ascii_lowercase().starts_with("logs:")) || s.grants("logs:PutLogEvents")
+        })
+        .collect();
+    assert!(!logs.is_empty(), "the role cannot write logs");
+    for s in &logs {
+        assert_eq!(
+            s.resources,
+            ["FunctionLogGroup"],
+            "a log statement names more than the function's log group: {s:?}"
+        );
+    }
+    let call = |action: &str, resource: &str| Call {
+        action: action.to_owned(),
+        resource: resource.to_owned(),
+        partition_keys: vec![],
+    };
+    for action in ["logs:CreateLogStream", "logs:PutLogEvents"] {
+        assert!(allowed(&statements, &call(action, "FunctionLogGroup")), "{action}");
+        assert!(
+            !allowed(&statements, &call(action, "ApiAccessLogGroup")),
+            "{action} on another group"
+        );
+    }
+    assert!(!allowed(&statements, &call("logs:CreateLogGroup", "FunctionLogGroup")));
+    let function = &template["Resources"]["CreateBiometricValidationFunction"]["Properties"];
+    assert_eq!(
+        function["LoggingConfig"]["LogGroup"],
+        serde_norway::from_str::<serde_norway::Value>("!Ref FunctionLogGroup").unwrap(),
+        "the function logs to FunctionLogGroup"
+    );
+    assert!(
+        template["Resources"][ROLE]["Properties"]
+            .get("ManagedPolicyArns")
+            .is_none(),
+        "no managed policy (such as AWSLambdaBasicExecutionRole) on the function's role"
+    );
+}
+
+/// Besides its table items and logs: X-Ray's put calls, and its two keys read (DescribeSecret
+/// for the stages, GetSecretValue for the values, their KMS key's Decrypt through Secrets
+/// Manager), nothing else.
+#[test]
+fn the_role_reads_its_two_keys_writes_traces_and_nothing_more() {
+    let template = policy::template();
+    let statements = policy::role_statements(&template, ROLE);
+    let call = |action: &str, resource: &str| Call {
+        action: action.to_owned(),
+        resource: resource.to_owned(),
+        partition_keys: vec![],
+    };
+    for secret in ["ClientTokenSecret", "SessionTokenSecret"] {
+        for action in ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"] {
+            assert!(allowed(&statements, &call(action, secret)), "{action} on {secret}");
+        }
+        for action in [
+            "secretsmanager:PutSecretValue",
+            "secretsmanager:UpdateSecretVersionStage",
+            "secretsmanager:UpdateSecret",
+        ] {
+            assert!(
+                !allowed(&statements, &call(action, secret)),
+                "the function may {action}"
+            );
+        }
+    }
+    assert!(!allowed(
+        &statements,
+        &call("secretsmanager:GetSecretValue", "SomeOtherSecret")
+    ));
+    for action in ["xray:PutTraceSegments", "xray:PutTelemetryRecords"] {
+        assert!(allowed(&statements, &call(action, "*")), "{action}");
+    }
+    // Their KMS key: decrypt only, only through Secrets Manager, only the stack's key (by its
+    // alias: the key's policy names this role, so the role cannot name the key).
+    let yaml = |s: &str| serde_norway::from_str::<serde_norway::Value>(s).unwrap();
+    let kms: Vec<&Statement> = statements
+        .iter()
+        .filter(|s| s.actions.iter().any(|a| a.starts_with("kms:")))
+        .collect();
+    assert_eq!(kms.len(), 1, "{kms:?}");
+    assert_eq!(kms[0].actions, ["kms:Decrypt"]);
+    assert_eq!(
+        kms[0].condition,
+        yaml(
+            "StringEquals: {kms:ViaService: !Sub 'secretsmanager.${AWS::Region}.amazonaws.com'}\n\
+             ForAnyValue:StringEquals: {kms:ResourceAliases: !Sub 'alias/${AWS::StackName}/signing-keys'}"
+        )
+    );
+    assert_eq!(
+        template["Resources"]["SecretsKeyAlias"]["Properties"]["AliasName"],
+        yaml("!Sub 'alias/${AWS::StackName}/signing-keys'"),
+        "the alias the role names is the key's"
+    );
+    let mut actions: Vec<&str> = statements
+        .iter()
+        .flat_map(|s| s.actions.iter().map(String::as_str))
+        .collect();
+    actions.sort_unstable();
+    actions.dedup();
+    assert_eq!(
+        actions,
+        [
+            "dynamodb:BatchGetItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "kms:Decrypt",
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+            "secretsmanager:DescribeSecret",
+            "secretsmanager:GetSecretValue",
+            "xray:PutTelemetryRecords",
+            "xray:PutTraceSegments",
+        ],
+        "the function's role grants exactly these actions"
+    );
 }

@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod admin_iam;
 mod architecture;
 mod cache;
 mod cli;

@@ -8,6 +8,7 @@ pub mod env;
 pub mod events;
 pub mod logs;
 pub mod moto;
+pub mod policy;
 pub mod proxy;
 pub mod secrets;
 pub mod subject;

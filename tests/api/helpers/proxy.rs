@@ -59,6 +59,15 @@ pub struct Proxy {
     pub script: Script,
     /// Each request as `<X-Amz-Target> <fault> <SecretId, if any>`, in order.
     pub requests: Arc<Mutex<Vec<String>>>,
+    /// Every request as sent: its `X-Amz-Target` and its body (tests/admin_iam.rs judges them).
+    pub calls: Arc<Mutex<Vec<Recorded>>>,
+}
+
+/// One request that reached the proxy.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub target: String,
+    pub body: String,
 }
 
 /// Starts a proxy to `upstream` (host:port) on a free loopback port.
@@ -67,15 +76,16 @@ pub async fn start(upstream: String) -> Proxy {
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     let script = Script::default();
     let requests = Arc::new(Mutex::new(Vec::new()));
-    let (s, r) = (script.clone(), Arc::clone(&requests));
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let (s, r, c) = (script.clone(), Arc::clone(&requests), Arc::clone(&calls));
     tokio::spawn(async move {
         loop {
             let Ok((client, _)) = listener.accept().await else {
                 return;
             };
-            let (s, r, upstream) = (s.clone(), Arc::clone(&r), upstream.clone());
+            let (s, r, c, upstream) = (s.clone(), Arc::clone(&r), Arc::clone(&c), upstream.clone());
             tokio::spawn(async move {
-                let _ = serve(client, upstream, s, r).await;
+                let _ = serve(client, upstream, s, r, c).await;
             });
         }
     });
@@ -83,6 +93,7 @@ pub async fn start(upstream: String) -> Proxy {
         endpoint,
         script,
         requests,
+        calls,
     }
 }
 
@@ -166,11 +177,21 @@ async fn serve(
     upstream: String,
     script: Script,
     log: Arc<Mutex<Vec<String>>>,
+    calls: Arc<Mutex<Vec<Recorded>>>,
 ) -> std::io::Result<()> {
     client.set_nodelay(true)?;
     // One request per connection: moto closes after each answer, and so do we.
     if let Some(request) = read_request(&mut client).await? {
         let target = header(&request, "x-amz-target");
+        let body = request
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map(|end| String::from_utf8_lossy(&request[end + 4..]).into_owned())
+            .unwrap_or_default();
+        calls.lock().unwrap().push(Recorded {
+            target: target.clone(),
+            body,
+        });
         let fault = script.take(&target);
         log.lock()
             .unwrap()
