@@ -257,8 +257,9 @@ def resource_schema(resource_type):
 
 
 def check_waf_parameters(template_path):
-    """WafRateLimit and WafRateWindowSeconds accept exactly what the web ACL's schema does (a
-    value outside passes CloudFormation's parameter checks, then fails the stack update)."""
+    """WafRateLimit accepts exactly what the web ACL's schema does (a value outside passes
+    CloudFormation's parameter checks, then fails the stack update), and the one-minute window
+    is one of WAF's."""
     parameters = yaml_parse(open(template_path).read())["Parameters"]
     definitions = resource_schema("AWS::WAFv2::WebACL")["definitions"]
     limit, window = definitions["RateLimit"], definitions["EvaluationWindowSec"]
@@ -267,8 +268,7 @@ def check_waf_parameters(template_path):
         got == (limit["minimum"], limit["maximum"]),
         f"WafRateLimit allows {got[0]}..{got[1]}, AWS WAF {limit['minimum']}..{limit['maximum']}",
     )
-    windows = parameters["WafRateWindowSeconds"].get("AllowedValues")
-    check(windows == window["enum"], f"WafRateWindowSeconds allows {windows}, AWS WAF {window['enum']}")
+    check(60 in window["enum"], f"AWS WAF's evaluation windows are {window['enum']}, not one minute")
 
 
 def handler_calls(resource_type):
@@ -635,7 +635,7 @@ def check_waf(resources, where):
         if (
             statement.get("AggregateKeyType") == "IP"
             and statement.get("Limit") == {"Ref": "WafRateLimit"}
-            and statement.get("EvaluationWindowSec") == {"Ref": "WafRateWindowSeconds"}
+            and statement.get("EvaluationWindowSec") == 60
             and response.get("ResponseCode") == 429
             and body.get("ContentType") == "APPLICATION_JSON"
         ):
@@ -643,7 +643,7 @@ def check_waf(resources, where):
             contract_shaped(body.get("Content", ""), f"{where} the rate rule's 429 body")
     check(
         rate_rules,
-        f"{where} no per-IP rate-based rule (WafRateLimit, WafRateWindowSeconds) blocking with a JSON 429",
+        f"{where} no per-IP rate-based rule (WafRateLimit a minute) blocking with a JSON 429",
     )
     association = resources.get("WebAclAssociation", {})
     check(association.get("Condition") == "HasWaf", f"{where} the web ACL association is not under HasWaf")
