@@ -1,21 +1,31 @@
 """Writes the API Gateway fixtures in events/ (HTTP API payload 2.0 and REST API payload 1.0).
 
-    python scripts/make_events.py TOKEN
+    .venv/bin/python scripts/make_events.py
 
-TOKEN is a client token for the demo client signed with the documented local test
-secret (see README), e.g. from
-    CLIENT_TOKEN_SECRET=local-client-token-secret-0123456789abcdef \
-        cargo run --bin admin -- mint-token --client-id 613375a1eab2fe08527f81e2 --ttl-seconds 2300000000
+Their token is a client token of the demo client that never expires (exp 4102444800, in
+2100), without a kid, signed with the documented local client-token key: both from
+src/demo.rs, the one place they are written. PyJWT comes with `make test`'s .venv.
 """
 
 import base64
 import json
-import sys
+import re
 from pathlib import Path
 
-PROJECT = "66df5bf5c4d855fb0bdf5da2"
-LOGIN_FLOW = "66df5c22c4d855fb0bdf5da9"
-ONBOARDING_FLOW = "66df5c22c4d855fb0bdf5daa"
+import jwt
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = (ROOT / "src" / "demo.rs").read_text()
+
+
+def demo(name):
+    return re.search(rf'pub const {name}: &str = "([^"]+)";', DEMO).group(1)
+
+
+CLIENT = demo("CLIENT")
+PROJECT = demo("PROJECT")
+LOGIN_FLOW = demo("LOGIN_FLOW")
+ONBOARDING_FLOW = demo("ONBOARDING_FLOW")
 PATH = "/v2/biometric-validations"
 
 
@@ -87,8 +97,8 @@ def rest_api(body_text, token, stage="prod", method="POST"):
 
 
 def main():
-    token = sys.argv[1]
-    out = Path(__file__).resolve().parent.parent / "events"
+    token = jwt.encode({"clientId": CLIENT, "exp": 4102444800}, demo("CLIENT_TOKEN_KEY"), algorithm="HS256")
+    out = ROOT / "events"
     events = {
         "http-api-login.json": http_api(body(), token),
         "http-api-onboarding.json": http_api(body(projectFlow=ONBOARDING_FLOW, type="onboarding", identifier="new-user-77", language="es"), token),
