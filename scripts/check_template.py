@@ -15,7 +15,7 @@
 - the deployment group rolls back on exactly the rollback alarms, with the configured type;
 - the function gets METRICS_NAMESPACE = the stack name and METRICS_CLIENT_DIMENSION;
 - every alarm and dashboard metric in the stack's namespace is one the function emits
-  (the metric contract, README "Operations"), and the dashboard shows every alarm;
+  (the metric contract, docs/operations.md), and the dashboard shows every alarm;
 - samconfig.toml's parameter_overrides name template parameters with allowed values, and
   deploy dev all at once and prod as a canary, with WAF on, reserved concurrency, client
   tokens of at most a day and a required iss and aud; every override is within its
@@ -428,6 +428,9 @@ VIA_SECRETS_MANAGER = {"kms:ViaService": {"Fn::Sub": "secretsmanager.${AWS::Regi
 CRYPTO = {"kms:encrypt", "kms:decrypt", "kms:reencrypt*", "kms:reencryptfrom", "kms:reencryptto", "kms:generatedatakey*", "kms:generatedatakey"}
 
 
+READER_TAG = "aws:PrincipalTag/biometric-validations-session-key-reader"
+
+
 def check_keys_protection(resources, where):
     key = resources.get(KEY, {})
     props = key.get("Properties", {})
@@ -485,16 +488,26 @@ def check_keys_protection(resources, where):
             denies = {}
             for s in statements_of(policy.get("ResourcePolicy", {})):
                 check(s.get("Effect") == "Deny", f"{where} {secret}'s policy allows something: {s.get('Sid')}")
-                exempt = s.get("Condition", {}).get("ArnNotEquals", {}).get("aws:PrincipalArn", [])
+                condition = s.get("Condition", {})
+                exempt = condition.get("ArnNotEquals", {}).get("aws:PrincipalArn", [])
+                # The session key's HS256 verifiers: roles tagged for this stack (the only
+                # other exemption a key's policy may make).
+                tagged = condition.get("StringNotEquals", {}).get(READER_TAG)
+                check(
+                    set(condition) <= {"ArnNotEquals", "StringNotEquals"}
+                    and (tagged is None or (secret == "SessionTokenSecret" and tagged == {"Ref": "AWS::StackName"})),
+                    f"{where} {secret}'s policy exempts something else: {condition}",
+                )
                 for action in as_list(s.get("Action", [])):
-                    denies[action] = exempt
+                    denies[action] = (exempt, tagged is not None)
             read = [arn_of(r) for r in ROLES_THAT_READ_KEYS] + [CLOUDFORMATION_ROLE]
             write = [arn_of(r) for r in ROLES_THAT_WRITE_KEYS] + [CLOUDFORMATION_ROLE]
+            verifiers = secret == "SessionTokenSecret"
             expected = {
-                "secretsmanager:GetSecretValue": read,
-                "secretsmanager:PutSecretValue": write,
-                "secretsmanager:UpdateSecret": write,
-                "secretsmanager:UpdateSecretVersionStage": write,
+                "secretsmanager:GetSecretValue": (read, verifiers),
+                "secretsmanager:PutSecretValue": (write, False),
+                "secretsmanager:UpdateSecret": (write, False),
+                "secretsmanager:UpdateSecretVersionStage": (write, False),
             }
             for action in sorted(set(expected) | set(denies)):
                 check(

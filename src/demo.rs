@@ -2,8 +2,8 @@
 //! (`admin seed-demo`), what the `events/` fixtures are made for, and what the tests and
 //! the benchmark start from. One place for all of them.
 //!
-//! The keys are public (README): never use them on AWS. The function refuses them at
-//! start-up when it talks to AWS itself (`config`).
+//! The keys are public (docs/contract.md §8): never use them on AWS. The function refuses
+//! them when it talks to AWS itself (`keyring::kind`).
 
 use crate::model::{FlowStatus, FlowType, Id, Project, ProjectFlow};
 use crate::store::{Admin, StoreError};

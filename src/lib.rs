@@ -4,7 +4,7 @@
 //! size, authentication, content type) → `auth` (client JWT) → `request` (body →
 //! `CreateRequest`) → `service` (idempotency, project and flow rules, records) →
 //! `store` (DynamoDB) and `token` (session token) → `http` (the answer). `app` builds
-//! it all once at start-up. See the README's architecture section.
+//! it all once at start-up. See docs/architecture.md.
 // The request path answers every failure in the contract's shape: no unwrap or expect
 // outside tests.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]

@@ -98,9 +98,8 @@ pub struct Args {
     #[arg(long, value_parser = parse_pair)]
     env: Vec<(String, String)>,
     /// A Secrets Manager secret served by moto through the front, `ENV=VALUE`: created
-    /// (as `bench/<env>`) after each reset, its ARN given to every process as `ENV` — e.g.
-    /// `--secret CLIENT_TOKEN_SECRET_ARN=… --env CLIENT_TOKEN_SECRET=` once the function
-    /// reads its keys from Secrets Manager at init.
+    /// (as `bench/<env>`) after each reset, its ARN given to every process as `ENV` (the
+    /// harness serves both of the function's keys this way).
     #[arg(long, value_parser = parse_pair)]
     secret: Vec<(String, String)>,
     /// Environment for one binary only, `BINARY:NAME=VALUE` (e.g. `hello-sdk:BENCH_SDK=stall=off`).

@@ -1,4 +1,4 @@
-//! The shape of the code (README "Architecture"): dependencies point inward, and files
+//! The shape of the code (docs/architecture.md): dependencies point inward, and files
 //! stay small. Reads the sources; fails when an import crosses a layer.
 
 use std::path::{Path, PathBuf};

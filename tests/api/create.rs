@@ -14,7 +14,7 @@ fn decode_session_token(token: &str) -> SessionClaims {
     v.set_issuer(&["biometric-validations"]);
     v.validate_exp = false;
     jsonwebtoken::decode::<SessionClaims>(token, &DecodingKey::from_secret(SESSION_SECRET.as_bytes()), &v)
-        .expect("the session token verifies with SESSION_TOKEN_SECRET")
+        .expect("the session token verifies with the session key")
         .claims
 }
 

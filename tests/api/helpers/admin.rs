@@ -2,11 +2,9 @@
 
 use std::process::{Command, Output};
 
-use super::CLIENT_SECRET;
 use super::moto::moto_endpoint;
 
-/// The admin CLI on `table` against this binary's moto, with dummy credentials and the
-/// documented local client key.
+/// The admin CLI on `table` against this binary's moto, with dummy credentials.
 pub fn admin(table: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_admin"))
         .args(args)
@@ -16,7 +14,6 @@ pub fn admin(table: &str, args: &[&str]) -> Output {
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("CLIENT_TOKEN_SECRET", CLIENT_SECRET)
         .output()
         .expect("run admin")
 }

@@ -1,6 +1,6 @@
 """Verifies EdDSA session tokens as an independent party would: with PyJWT and
 `cryptography`, against the JWKS the function serves, and re-derives each public key
-from the session secret as the README documents it (HKDF-SHA256, empty salt, the info
+from the session key as docs/contract.md §9 documents it (HKDF-SHA256, empty salt, the info
 string, 32 bytes → Ed25519 seed).
 
 Reads one JSON object on stdin:
