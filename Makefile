@@ -3,7 +3,7 @@
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
-.PHONY: help run test lint invoke admin load audit fuzz schemathesis sam-build sam-checks sam-invoke bench docs-check ci
+.PHONY: help run test lint invoke admin load audit fuzz schemathesis sam-build sam-checks sam-base-image sam-invoke sam-start-api sam-test bench docs-check ci
 
 # Settings the targets take: make invoke EVENT=events/rest-api-login.json, PORT=9001 make run,
 # make admin ARGS='reactivate-client --client-id ...', make test ARGS='-- keys::'.
@@ -13,7 +13,7 @@ ARGS ?=
 export PORT
 
 help: ## List the targets, one line each (this).
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "  Settings: PORT=$(PORT) (the function), MOTO_PORT=5005 (moto; 0: any free port), MOTO_HOST=127.0.0.1, EVENT=$(EVENT), ARGS"
 
 run: ## Run the function locally against moto, seeded, and print a working curl; Ctrl-C stops it.
@@ -75,12 +75,17 @@ sam-build: ## sam build, offline: cross-compiles the function for arm64 with pro
 sam-checks: ## The deployment checks CI runs, no AWS account: cfn-lint, sam validate, sam build, arm64 artifact.
 	@scripts/sam_checks.sh
 
-sam-invoke: ## With Docker: sam local invoke on EVENT, against `MOTO_HOST=0.0.0.0 make run`'s moto (scripts/env.json).
-	@docker info >/dev/null 2>&1 || { echo "sam-invoke: Docker is not available (\`docker info\` failed); without Docker: make run, then make invoke EVENT=$(EVENT)" >&2; exit 1; }
-	@[ -f .aws-sam/build/CreateBiometricValidationFunction/bootstrap ] || { echo "sam-invoke: no build in .aws-sam/build: run \`make sam-build\` first" >&2; exit 1; }
-	@WITH_CI_TOOLS=1 scripts/bootstrap.sh
-	SAM_CLI_TELEMETRY=0 .venv/bin/sam local invoke CreateBiometricValidationFunction --env-vars scripts/env.json \
-	  --add-host host.docker.internal:host-gateway -e "$(EVENT)"
+sam-base-image: ## Offline only (root): build SAM's Lambda base image from Debian packages, and QEMU for arm64 containers.
+	@scripts/sam_base_image.sh
+
+sam-invoke: ## Docker: sam local invoke of the built artifact on EVENT, against `MOTO_HOST=0.0.0.0 make run`'s moto.
+	@scripts/sam_local.sh invoke "$(EVENT)"
+
+sam-start-api: ## Docker: sam local start-api of the built template on 127.0.0.1:3000, against `MOTO_HOST=0.0.0.0 make run`'s moto.
+	@scripts/sam_local.sh start-api
+
+sam-test: ## Docker (CI): every fixture through sam local invoke, the HTTP checks through sam local start-api (after make sam-build).
+	@scripts/sam_local.sh test
 
 bench: ## docs/performance.md: the function beside the SDK floor and hello worlds, over HTTP and HTTPS (~25 min).
 	@scripts/bench.sh

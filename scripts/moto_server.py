@@ -3,7 +3,7 @@
 Single-threaded because moto's threaded server does not make TransactWriteItems atomic
 under concurrent requests; DynamoDB does, and the tests rely on it.
 
-    python scripts/moto_server.py [--port N] [--exit-on-stdin-eof]
+    python scripts/moto_server.py [--host ADDRESS] [--port N] [--exit-on-stdin-eof]
 
 Prints "PORT <n>" once listening. With --exit-on-stdin-eof it stops when its standard
 input closes, so a test process that dies never leaves a server behind.
@@ -11,6 +11,7 @@ input closes, so a test process that dies never leaves a server behind.
 
 import argparse
 import os
+import socket
 import sys
 import threading
 
@@ -26,6 +27,10 @@ def main() -> None:
     args = parser.parse_args()
 
     app = DomainDispatcherApplication(create_backend_app)
+    # http.server names the server socket.getfqdn(host): for an address /etc/hosts does not
+    # name (the Docker bridge's) that is a reverse DNS query off the machine. The name only
+    # labels the server: the address will do.
+    socket.getfqdn = lambda name="": name or "localhost"
     server = make_server(args.host, args.port, app, threaded=False)
     print(f"PORT {server.socket.getsockname()[1]}", flush=True)
 

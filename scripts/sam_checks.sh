@@ -3,7 +3,7 @@
 # template and the pipeline's), sam validate --lint, the transformed template
 # (scripts/check_template.py), actionlint on the GitHub workflows, an offline `sam build`
 # (make sam-build), that the built template passes no key to the function, and that
-# the artifact is an aarch64 `bootstrap` ELF (scripts/artifact_test.sh then runs it). CI runs it.
+# the artifact is an aarch64 `bootstrap` ELF (make sam-test then runs it). CI runs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WITH_CI_TOOLS=1 scripts/bootstrap.sh

@@ -12,6 +12,7 @@ mod capacity;
 mod procfs;
 mod proxy;
 mod report;
+mod runtime_api;
 mod tls;
 
 use std::collections::BTreeMap;
@@ -29,7 +30,7 @@ use serde_json::Value;
 
 use capacity::Billed;
 use proxy::Proxy;
-use test_support::runtime_api::{self, RuntimeApi};
+use runtime_api::RuntimeApi;
 
 const TABLE: &str = "bench-biometric-validations";
 /// Invocations after the cold one and before the warm measurement starts.

@@ -11,6 +11,7 @@ mod cli;
 mod create;
 mod faults;
 mod fixtures;
+mod http;
 mod iam;
 mod keys;
 mod load;

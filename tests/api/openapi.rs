@@ -1,8 +1,8 @@
 //! docs/openapi.yaml is true of the function: real 200 and error answers validate against it,
 //! with the headers it promises, and every status the function can answer is documented.
-//! With `ARTIFACT=<binary>` (scripts/artifact_test.sh) the real answers come from that binary
-//! (tests/common/subject.rs); the panic's 500 and the 503, which need a broken clock or a
-//! failing DynamoDB, are rendered in this process either way.
+//! With `SUBJECT=sam-api` (make sam-test) the real answers come from `sam local start-api`
+//! of the shipped artifact (helpers/subject.rs); the panic's 500 and the 503, which need a
+//! broken clock or a failing DynamoDB, are rendered in this process either way.
 
 use std::sync::Arc;
 
@@ -72,7 +72,7 @@ fn check_on(operation: &Value, spec: &Value, reply: &Reply) {
 async fn real_answers_validate_against_openapi() {
     let spec = spec();
     let env = TestEnv::new().await;
-    let subject = Subject::new(&env).await;
+    let subject = Subject::new(&env, &[]).await;
     let path = "/v2/biometric-validations";
     let auth = bearer();
     let a = ("authorization", auth.as_str());

@@ -18,18 +18,24 @@ fn no_moto(message: String) -> ! {
     std::panic::resume_unwind(Box::new(message))
 }
 
+/// Where this binary's moto listens: `MOTO_HOST` (the Docker bridge's address when the
+/// subject is `sam local`: helpers/subject.rs), else loopback.
+fn host() -> String {
+    std::env::var("MOTO_HOST").unwrap_or_else(|_| "127.0.0.1".to_owned())
+}
+
 /// This test binary's moto, started on first use.
 pub fn moto() -> &'static Moto {
     // Before the first handler logs anything (helpers/logs.rs).
     super::logs::install_log_subscriber();
     static MOTO: OnceLock<Moto> = OnceLock::new();
-    MOTO.get_or_init(|| Moto::start("127.0.0.1").unwrap_or_else(|e| no_moto(e)))
+    MOTO.get_or_init(|| Moto::start(&host()).unwrap_or_else(|e| no_moto(e)))
 }
 
 /// A moto of the caller's own, for a test that floods it: the others keep theirs
 /// responsive. It stops when the test binary exits.
 pub fn own_moto() -> &'static Moto {
-    Box::leak(Box::new(Moto::start("127.0.0.1").unwrap_or_else(|e| no_moto(e))))
+    Box::leak(Box::new(Moto::start(&host()).unwrap_or_else(|e| no_moto(e))))
 }
 
 pub fn moto_endpoint() -> &'static str {

@@ -1,6 +1,5 @@
 //! What the integration tests (tests/api) and the benchmark (bench/) share: the moto
-//! launcher and the Lambda Runtime API stand-in. The demo data and the documented local
-//! keys are the library's (`biometric_validations::demo`), which `admin seed-demo` seeds.
+//! launcher. The demo data and the documented local keys are the library's
+//! (`biometric_validations::demo`), which `admin seed-demo` seeds.
 
 pub mod moto;
-pub mod runtime_api;

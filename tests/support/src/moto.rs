@@ -25,17 +25,19 @@ pub fn python() -> PathBuf {
 
 /// A running moto server; it stops when this is dropped or the process ends.
 pub struct Moto {
-    /// `http://127.0.0.1:<port>`.
+    /// `http://<address>`.
     pub endpoint: String,
-    /// `127.0.0.1:<port>`, what a proxy in front of it forwards to.
+    /// `<host>:<port>` (`127.0.0.1` for a server on every interface), what a proxy in front
+    /// of it forwards to.
     pub address: String,
+    pub port: u16,
     child: Child,
     _stdin: ChildStdin,
 }
 
 impl Moto {
-    /// Starts moto on a free port of `host` (`127.0.0.1`, or `0.0.0.0` for containers).
-    /// The error says why and how to install moto.
+    /// Starts moto on a free port of `host`: `127.0.0.1`, or the Docker bridge's address
+    /// for containers (`0.0.0.0`: every interface). The error says why and how to install moto.
     pub fn start(host: &str) -> Result<Self, String> {
         let python = python();
         if !python.exists() {
@@ -62,10 +64,12 @@ impl Moto {
                 why(&python)
             ));
         };
-        let address = format!("127.0.0.1:{port}");
+        let port: u16 = port.parse().map_err(|_| format!("moto printed the port {port:?}"))?;
+        let address = format!("{}:{port}", if host == "0.0.0.0" { "127.0.0.1" } else { host });
         Ok(Self {
             endpoint: format!("http://{address}"),
             address,
+            port,
             _stdin: child.stdin.take().ok_or("moto's stdin")?,
             child,
         })

@@ -3,7 +3,8 @@
 //! event at a time and records when the first poll and every answer arrive) and the process
 //! environment ([`function_env`]).
 //!
-//! Used by the benchmark harness (bench/) and the artifact tests (tests/api/helpers/subject.rs).
+//! The benchmark needs its timestamps (when the first poll and every answer arrive); the
+//! tests run the shipped artifact under AWS's own emulator instead (`sam local`).
 
 use std::collections::HashMap;
 use std::convert::Infallible;
