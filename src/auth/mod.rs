@@ -80,7 +80,7 @@ impl Authenticator {
         let header = jsonwebtoken::decode_header(token).map_err(|_| ApiError::InvalidToken)?;
         let kid = header.kid.as_deref();
         // No usable key version yet: the service's fault, worth a retry.
-        let keys = self.keys.keys().map_err(|_| ApiError::ServiceUnavailable)?;
+        let keys = self.keys.fresh_keys().await.map_err(|_| ApiError::ServiceUnavailable)?;
         let claims = match self.decode(&keys, token, kid) {
             Ok(claims) => claims,
             Err(Undecoded::Invalid) => return Err(ApiError::InvalidToken),
@@ -88,7 +88,7 @@ impl Authenticator {
             // be ours (HS256, a kid shaped like Secrets Manager's VersionIds) may ask for
             // a re-read, so made-up kids can't drive Secrets Manager calls.
             Err(Undecoded::UnknownKid) if header.alg == Algorithm::HS256 && kid.is_some_and(is_version_id) => {
-                match self.keys.reread_for_unknown_kid().await {
+                match self.keys.reread_for_unknown_kid(kid.unwrap_or_default()).await {
                     Some(keys) => self.decode(&keys, token, kid).map_err(|_| ApiError::InvalidToken)?,
                     None => return Err(ApiError::InvalidToken),
                 }

@@ -136,14 +136,21 @@ impl Handler {
         let now = self.clock.now();
         match steps::route(req)? {
             Operation::CreateBiometricValidation => self.create(req, now, trace).await,
-            Operation::PublicKeys => self.public_keys(req),
+            Operation::PublicKeys => self.public_keys(req).await,
         }
     }
 
     /// `GET /.well-known/jwks.json` (and `HEAD`): no authentication; a 404 when session
     /// tokens are HS256, which has no public key.
-    fn public_keys(&self, req: &Request) -> Result<Response<Body>, ApiError> {
-        match self.service.public_keys()? {
+    async fn public_keys(&self, req: &Request) -> Result<Response<Body>, ApiError> {
+        // Keys past their bound are re-read first (CONTRACT §8): within the deadline.
+        let keys = tokio::time::timeout(self.deadline, self.service.public_keys())
+            .await
+            .map_err(|_| {
+                tracing::warn!("request deadline reached");
+                ApiError::ServiceUnavailable
+            })??;
+        match keys {
             Some(keys) => Ok(response::jwks(&keys, req.method() == lambda_http::http::Method::HEAD)),
             None => Err(ApiError::RouteNotFound(steps::path(req).to_owned())),
         }

@@ -28,6 +28,8 @@ pub enum Unusable {
     TooShort,
     #[error("is a documented local test key, which never serves on AWS")]
     LocalTestKey,
+    #[error("has no SecretString (a binary secret)")]
+    NotText,
 }
 
 /// A value that names its algorithm.

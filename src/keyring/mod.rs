@@ -9,6 +9,10 @@
 //! session ring half a period after the client ring, so the two never fall due together),
 //! and at once, awaited, when a well-formed token names an unknown `kid` (at most once per
 //! `RETRY_AFTER`). The held keys serve while a re-read runs; a failed one keeps them.
+//!
+//! A frozen instance (Lambda between invocations) runs no task: keys last read longer than
+//! `refresh_every + RETRY_AFTER` ago by the wall clock are re-read, awaited, before they
+//! serve again, so a version retired meanwhile never serves after the thaw.
 
 pub mod kind;
 pub mod secrets_manager;
@@ -16,7 +20,7 @@ mod versions;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
@@ -45,6 +49,9 @@ pub struct Settings {
 struct Held<T> {
     keys: Arc<T>,
     versions: Versions,
+    /// When the read that found them started, by the wall clock (it runs on while the
+    /// instance is frozen; a monotonic clock need not).
+    read_at: SystemTime,
 }
 
 struct SecretsManager {
@@ -62,6 +69,8 @@ pub struct Keyring<T> {
     /// never change, so they are not read again.
     refused: Mutex<HashMap<String, Unusable>>,
     forced_at: Mutex<Option<Instant>>,
+    /// When the last re-read ended, whatever its outcome (wall clock).
+    tried_at: Mutex<Option<SystemTime>>,
     reading: tokio::sync::Mutex<()>,
 }
 
@@ -81,10 +90,12 @@ impl<T: Send + Sync + 'static> Keyring<T> {
             derive,
             None,
         ));
+        let started = SystemTime::now();
         let first = match ring.read().await? {
             Read { current: Err(e), .. } => return Err(e),
-            read => match ring.apply(read) {
+            read => match ring.apply(read, started) {
                 Ok(()) => ring.settings.first_refresh,
+                Err(e) if ring.keys().is_err() => return Err(e),
                 Err(_) => RETRY_AFTER,
             },
         };
@@ -132,6 +143,7 @@ impl<T> Keyring<T> {
             Some(Held {
                 keys: Arc::new(keys),
                 versions,
+                read_at: SystemTime::now(),
             }),
         ))
     }
@@ -144,8 +156,38 @@ impl<T> Keyring<T> {
             held: RwLock::new(held),
             refused: Mutex::new(HashMap::new()),
             forced_at: Mutex::new(None),
+            tried_at: Mutex::new(None),
             reading: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// The keys, re-read first (awaited) when they are past their bound: last read more
+    /// than `refresh_every + RETRY_AFTER` ago, and no re-read ended in the last
+    /// `RETRY_AFTER` (a failing Secrets Manager is not asked on every request).
+    pub async fn fresh_keys(&self) -> Result<Arc<T>, NoKey> {
+        if self.past_bound() {
+            let _one_at_a_time = self.reading.lock().await;
+            // A re-read that ended while this one waited may have settled it.
+            if self.past_bound() {
+                let _ = self.reread_locked().await;
+            }
+        }
+        self.keys()
+    }
+
+    fn past_bound(&self) -> bool {
+        if self.source.is_none() {
+            return false;
+        }
+        let bound = self.settings.refresh_every.saturating_add(RETRY_AFTER);
+        let older = |at: SystemTime| at.elapsed().map_or(true, |age| age > bound);
+        let read_at = match &*self.held.read().unwrap_or_else(|e| e.into_inner()) {
+            Some(held) => held.read_at,
+            // Nothing held: the background task retries every `RETRY_AFTER`.
+            None => return false,
+        };
+        let tried_at = *self.tried_at.lock().unwrap_or_else(|e| e.into_inner());
+        older(read_at) && tried_at.is_none_or(|at| at.elapsed().map_or(true, |age| age > RETRY_AFTER))
     }
 
     /// The keys as held now.
@@ -165,28 +207,44 @@ impl<T> Keyring<T> {
         Some(Sha256::digest(material).into())
     }
 
-    /// Re-reads the keys, awaited, because a token named a `kid` they do not hold; `None`
-    /// when no re-read was allowed (a fixed key, or one forced less than `RETRY_AFTER` ago).
-    pub async fn reread_for_unknown_kid(&self) -> Option<Arc<T>> {
+    /// Re-reads the keys, awaited, because a token named `kid`, which they do not hold.
+    /// At most one such re-read per `RETRY_AFTER`: within it, a request waits for any
+    /// re-read under way and gets what it found. `None` for a fixed key.
+    pub async fn reread_for_unknown_kid(&self, kid: &str) -> Option<Arc<T>> {
         self.source.as_ref()?;
-        {
-            let mut forced_at = self.forced_at.lock().unwrap_or_else(|e| e.into_inner());
-            if forced_at.is_some_and(|at| at.elapsed() < RETRY_AFTER) {
-                return None;
-            }
-            *forced_at = Some(Instant::now());
+        let _one_at_a_time = self.reading.lock().await;
+        // Read meanwhile (by the re-read this request waited for).
+        if self.held_version(kid).is_some() {
+            return self.keys().ok();
         }
-        let _ = self.reread().await;
+        let allowed = {
+            let mut forced_at = self.forced_at.lock().unwrap_or_else(|e| e.into_inner());
+            let allowed = forced_at.is_none_or(|at| at.elapsed() >= RETRY_AFTER);
+            if allowed {
+                *forced_at = Some(Instant::now());
+            }
+            allowed
+        };
+        if allowed {
+            let _ = self.reread_locked().await;
+        }
         self.keys().ok()
     }
 
     /// One re-read at a time; a failure keeps what is held and is logged.
     async fn reread(&self) -> Result<(), KeyError> {
         let _one_at_a_time = self.reading.lock().await;
+        self.reread_locked().await
+    }
+
+    /// A re-read, by the holder of `reading`.
+    async fn reread_locked(&self) -> Result<(), KeyError> {
+        let started = SystemTime::now();
         let result = match self.read().await {
-            Ok(read) => self.apply(read),
+            Ok(read) => self.apply(read, started),
             Err(e) => Err(e),
         };
+        *self.tried_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(SystemTime::now());
         if let Err(e) = &result {
             tracing::warn!(variable = self.settings.variable, error = %Chain(e), "key re-read failed or incomplete; retried in 5 s");
         }
@@ -199,6 +257,11 @@ impl<T> Keyring<T> {
             return Err(KeyError::NoCurrent);
         };
         let view = secrets_manager::view(&sm.client, &sm.secret_id).await?;
+        // A version no longer labeled is never read again: forget why it was refused.
+        self.refused
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|id, _| *id == view.current || view.previous.as_ref() == Some(id));
         let (current, previous) = tokio::join!(self.version(sm, &view.current), async {
             match &view.previous {
                 Some(id) => Some(self.version(sm, id).await),
@@ -212,29 +275,30 @@ impl<T> Keyring<T> {
         if let Some(held) = self.held_version(id) {
             return Ok(held);
         }
+        let unusable = |problem| KeyError::Unusable {
+            version: id.to_owned(),
+            problem,
+        };
         if let Some(problem) = self.refused.lock().unwrap_or_else(|e| e.into_inner()).get(id) {
-            return Err(KeyError::Unusable {
-                version: id.to_owned(),
-                problem: problem.clone(),
+            return Err(unusable(problem.clone()));
+        }
+        let material = secrets_manager::value(&sm.client, &sm.secret_id, id)
+            .await
+            .and_then(|value| {
+                (self.settings.kind)
+                    .material(value.expose_secret(), self.settings.on_aws)
+                    .map_err(unusable)
             });
+        if let Err(KeyError::Unusable { problem, .. }) = &material {
+            self.refused
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(id.to_owned(), problem.clone());
         }
-        let value = secrets_manager::value(&sm.client, &sm.secret_id, id).await?;
-        match self.settings.kind.material(value.expose_secret(), self.settings.on_aws) {
-            Ok(material) => Ok(KeyVersion {
-                kid: Some(id.to_owned()),
-                material,
-            }),
-            Err(problem) => {
-                self.refused
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(id.to_owned(), problem.clone());
-                Err(KeyError::Unusable {
-                    version: id.to_owned(),
-                    problem,
-                })
-            }
-        }
+        material.map(|material| KeyVersion {
+            kid: Some(id.to_owned()),
+            material,
+        })
     }
 
     fn held_version(&self, id: &str) -> Option<KeyVersion> {
@@ -249,7 +313,7 @@ impl<T> Keyring<T> {
     /// Holds what a read found, and only that. A current version that can't serve leaves
     /// the previous one (still labeled) serving alone; with neither, nothing is held. The
     /// error, if any, is a version to read again later (a refused one is only logged).
-    fn apply(&self, read: Read) -> Result<(), KeyError> {
+    fn apply(&self, read: Read, read_at: SystemTime) -> Result<(), KeyError> {
         let mut retry = None;
         let mut kept_out = |e: KeyError| {
             tracing::warn!(variable = self.settings.variable, error = %Chain(&e), "a key version is kept out");
@@ -280,10 +344,20 @@ impl<T> Keyring<T> {
                 return Err(e);
             }
         };
-        let keys = (self.derive)(&versions).map_err(KeyError::Derive)?;
+        let keys = match (self.derive)(&versions) {
+            Ok(keys) => keys,
+            // Never keep serving what the labels no longer say.
+            Err(e) => {
+                *self.held.write().unwrap_or_else(|e| e.into_inner()) = None;
+                let e = KeyError::Derive(e);
+                tracing::error!(variable = self.settings.variable, error = %Chain(&e), "no key version can serve");
+                return Err(e);
+            }
+        };
         *self.held.write().unwrap_or_else(|e| e.into_inner()) = Some(Held {
             keys: Arc::new(keys),
             versions,
+            read_at,
         });
         retry.map_or(Ok(()), Err)
     }

@@ -7,7 +7,7 @@ use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::SdkError;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::KeyError;
+use super::{KeyError, Unusable};
 
 pub const CURRENT: &str = "AWSCURRENT";
 pub const PREVIOUS: &str = "AWSPREVIOUS";
@@ -65,8 +65,9 @@ pub async fn value(client: &Client, secret_id: &str, version: &str) -> Result<Se
         })?;
     out.secret_string
         .map(SecretString::from)
-        .ok_or_else(|| KeyError::NotText {
+        .ok_or_else(|| KeyError::Unusable {
             version: version.to_owned(),
+            problem: Unusable::NotText,
         })
 }
 

@@ -20,8 +20,6 @@ pub enum KeyError {
         #[source]
         source: Source,
     },
-    #[error("version {version} has no SecretString")]
-    NotText { version: String },
     #[error("version {version} {problem}")]
     Unusable { version: String, problem: Unusable },
     #[error("cannot derive the keys: {0}")]

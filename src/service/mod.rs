@@ -247,8 +247,11 @@ impl Service {
     }
 
     /// The session tokens' public keys, current first; `None` for HS256.
-    pub fn public_keys(&self) -> Result<Option<Vec<Jwk>>, ApiError> {
-        self.signer.public_keys().map_err(|_| ApiError::ServiceUnavailable)
+    pub async fn public_keys(&self) -> Result<Option<Vec<Jwk>>, ApiError> {
+        self.signer
+            .public_keys()
+            .await
+            .map_err(|_| ApiError::ServiceUnavailable)
     }
 }
 

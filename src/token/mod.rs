@@ -81,7 +81,7 @@ impl SessionSigner {
 
     /// The same session always signs to the same token with the same key version.
     pub async fn sign(&self, pair: &Pair) -> Result<String, SignError> {
-        let keys = self.keys.keys()?;
+        let keys = self.keys.fresh_keys().await?;
         let claims = serde_json::to_vec(&SessionClaims::new(pair, &self.issuer))?;
         let message = format!("{}.{}", keys.header_b64, URL_SAFE_NO_PAD.encode(claims));
         let signature = match &keys.signing {
@@ -92,8 +92,8 @@ impl SessionSigner {
     }
 
     /// The public keys (current first), or `None` when tokens are HS256 (no public key).
-    pub fn public_keys(&self) -> Result<Option<Vec<Jwk>>, NoKey> {
-        let keys = self.keys.keys()?;
+    pub async fn public_keys(&self) -> Result<Option<Vec<Jwk>>, NoKey> {
+        let keys = self.keys.fresh_keys().await?;
         Ok((!keys.public.is_empty()).then(|| keys.public.clone()))
     }
 }
@@ -182,7 +182,7 @@ mod tests {
         assert_eq!(claims, SessionClaims::new(&pair, "iss-x"));
         let wrong = DecodingKey::from_secret(b"another-secret-another-secret-another");
         assert!(jsonwebtoken::decode::<SessionClaims>(&token, &wrong, &v).is_err());
-        assert_eq!(signer.public_keys().unwrap(), None, "HS256 has no public key");
+        assert_eq!(signer.public_keys().await.unwrap(), None, "HS256 has no public key");
     }
 
     #[tokio::test]
@@ -191,7 +191,7 @@ mod tests {
         let signer = signer(keys::eddsa).await;
         let token = signer.sign(&pair).await.unwrap();
         assert_eq!(header(&token), r#"{"alg":"EdDSA","typ":"JWT"}"#);
-        let jwks = signer.public_keys().unwrap().unwrap();
+        let jwks = signer.public_keys().await.unwrap().unwrap();
         assert_eq!(jwks.len(), 1);
         let key = DecodingKey::from_ed_components(&jwks[0].x).unwrap();
         let mut v = Validation::new(Algorithm::EdDSA);

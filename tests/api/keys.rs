@@ -1,7 +1,7 @@
 //! Keys from Secrets Manager (moto, through the real SDK client; CONTRACT §8): rotation
 //! with no outage, one consistent view of the labels, retired versions that never come
-//! back, re-reads off the request path, made-up `kid`s that can't drive Secrets Manager
-//! calls, one algorithm per key, the documented local keys refused on AWS, and EdDSA
+//! back, re-reads off the request path (and before serving keys found stale after a
+//! freeze), made-up `kid`s that can't drive Secrets Manager calls, one algorithm per key, the documented local keys refused on AWS, and EdDSA
 //! session tokens verified by an independent library against the served JWKS.
 
 use std::collections::HashMap;
@@ -173,6 +173,41 @@ async fn rotation_without_an_outage() {
     }
 }
 
+/// A frozen instance (Lambda between invocations) runs no background re-read: keys found
+/// past their bound after the thaw are re-read before they serve, so a version retired
+/// while the instance slept is refused by its first request, and the session token it
+/// signs carries the key that is current now.
+#[tokio::test]
+async fn keys_found_stale_after_a_freeze_are_re_read_before_they_serve() {
+    let env = TestEnv::new().await;
+    let (client_arn, session_arn) = arns(&env);
+    let app = handler_of(&env, &[], secrets_client(moto_endpoint())).await;
+    let v1_token = client_token(CLIENT_SECRET, None, &claims());
+    assert_eq!(create_with(&app, &v1_token).await.status, 200);
+    // The freeze: this runtime's only thread is blocked, so no task of the handler's runs
+    // while two rotations retire V1 (the leaked-key runbook) and the session key rotates.
+    let rotated = std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            rotate_secret(&client_arn, NEW_1).await;
+            rotate_secret(&client_arn, NEW_2).await;
+            rotate_secret(&session_arn, NEW_SESSION).await
+        })
+    })
+    .join()
+    .unwrap();
+    std::thread::sleep(REFRESH + RETRY_AFTER + Duration::from_millis(500));
+    // The thaw: the first request meets keys past their bound.
+    create_with(&app, &v1_token)
+        .await
+        .assert_error(401, "InvalidCredentials", "invalid token");
+    let reply = create_with(&app, &client_token(NEW_2, None, &claims())).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let token = reply.json()["data"]["token"].as_str().unwrap().to_owned();
+    assert_eq!(header_of(&token)["kid"], rotated.as_str());
+    session_claims(&token, NEW_SESSION).expect("signed with the session key current now");
+}
+
 /// The calls of `operation` (`DescribeSecret`, `GetSecretValue`) a proxy saw since the last look.
 fn seen(proxy: &proxy::Proxy, operation: &str) -> usize {
     let mut seen = proxy.requests.lock().unwrap();
@@ -247,6 +282,18 @@ async fn a_failed_re_read_keeps_the_held_keys() {
     assert!(seen(&proxy, "DescribeSecret") > 0, "the keys were re-read (and failed)");
     let token = reply.json()["data"]["token"].as_str().unwrap().to_owned();
     session_claims(&token, SESSION_SECRET).expect("still signed with the held session key");
+    // Past their bound, the keys still serve, and a request does not ask the failing
+    // Secrets Manager again when a re-read just failed (the background's, every 5 s).
+    tokio::time::sleep(RETRY_AFTER + Duration::from_millis(500)).await;
+    seen(&proxy, "DescribeSecret");
+    for _ in 0..5 {
+        let reply = create_with(&app, &client_token(CLIENT_SECRET, None, &claims())).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
+    assert!(
+        seen(&proxy, "DescribeSecret") <= 6,
+        "requests re-read a failing Secrets Manager"
+    );
 }
 
 /// After V1 → V2 → V3 (the way to kill a leaked V1), a re-read that learns the labels but
