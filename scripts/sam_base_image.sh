@@ -49,6 +49,7 @@ qemu_for_arm64() {
   say "arm64 containers run under QEMU ($(awk '$1 == "interpreter" {print $2}' "$entry"), flag F)"
 }
 
+args=("$@")
 arch=arm64
 force=
 rie=native
@@ -72,14 +73,19 @@ image=public.ecr.aws/lambda/provided:al2023-$arch
 rapid=public.ecr.aws/lambda/provided:al2023-rapid-$arch
 dockerarch=$debarch # what `docker image inspect --format {{.Architecture}}` says
 
-[ "$(id -u)" = 0 ] || die "needs root (debootstrap creates device nodes and root-owned files; binfmt_misc)"
+if [ "$(id -u)" != 0 ]; then
+  # debootstrap creates device nodes and root-owned files; binfmt_misc needs root too.
+  command -v sudo >/dev/null || die "needs root (debootstrap, binfmt_misc): run it as root"
+  say "needs root (debootstrap, binfmt_misc): again with sudo"
+  exec sudo --preserve-env=PATH,HOME "$0" "${args[@]}"
+fi
 WITH_CI_TOOLS=1 scripts/bootstrap.sh >&2
 qemu_for_arm64
 docker_up
 
 tmpdirs=()
 # Before docker.sh's cleanup, which keeps the exit status.
-trap 'rm -rf "${tmpdirs[@]}"; _docker_cleanup' EXIT
+trap 'status=$?; rm -rf "${tmpdirs[@]}"; (exit "$status"); _docker_cleanup' EXIT
 
 label() { docker image inspect --format "{{index .Config.Labels \"$2\"}}" "$1" 2>/dev/null || true; }
 

@@ -32,7 +32,10 @@ BUILT=.aws-sam/build/template.yaml
 IMAGE=public.ecr.aws/lambda/provided:al2023-arm64
 [ -f "$BUILT" ] || die "no $BUILT: run \`make sam-build\` first"
 
-if [ "$mode" = test ] && [ "${CI:-}" = true ]; then
+# SAM_STAND_IN=1 (.ci/run sets it): a machine that reaches only package registries. The
+# Debian packages missing are installed, and the base image is the stand-in built here.
+stand_in=${SAM_STAND_IN:-}
+if [ "$mode" = test ] && [ -n "$stand_in" ]; then
   missing=()
   command -v dockerd >/dev/null || missing+=(docker.io)
   command -v debootstrap >/dev/null || missing+=(debootstrap)
@@ -49,12 +52,17 @@ fi
 
 WITH_CI_TOOLS=1 scripts/bootstrap.sh >&2
 docker_up
-if [ "$mode" = test ] && [ "${CI:-}" = true ]; then
-  # CI cannot pull: the stand-in (and QEMU for arm64), built once and kept with Docker's images.
+if [ "$mode" = test ] && [ -n "$stand_in" ]; then
+  # Nothing can be pulled: the stand-in (and QEMU for arm64), built once and kept with
+  # Docker's images.
   scripts/sam_base_image.sh
 elif ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
   say "no $IMAGE yet: SAM pulls it now (once); offline, \`make sam-base-image\` builds a stand-in"
 fi
+about=$(docker image inspect --format '{{index .Config.Labels "org.opencontainers.image.description"}}' "$IMAGE" 2>/dev/null || true)
+case $about in "offline stand-in"*)
+  say "NOTE: $IMAGE here is the $about (make sam-base-image), not AWS's image: the function, SAM and the emulator are real; the OS under them is Debian's" ;;
+esac
 bridge=$(bridge_ip)
 [ -n "$bridge" ] || die "Docker's default bridge has no address"
 # SAM's version check (a weekly request to PyPI) and its telemetry, kept here.
