@@ -5,23 +5,51 @@ use serde::{Deserialize, Serialize};
 use super::{ClientId, FlowId, Language, ObjectId, ProjectId, SessionId, Timestamp, ValidationId, ValidationType};
 
 /// A liveness session's `status`: `active` when created; the liveness service moves it on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
 pub enum SessionStatus {
     Active,
-    /// A status another service wrote (this one writes only `active`).
-    #[serde(other)]
-    Other,
+    /// A status another service wrote (this one writes only `active`), kept as written.
+    Other(String),
 }
 
 /// A biometric validation's `status`: `new` when created; the liveness service moves it on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
 pub enum ValidationStatus {
     New,
-    /// A status another service wrote (this one writes only `new`).
-    #[serde(other)]
-    Other,
+    /// A status another service wrote (this one writes only `new`), kept as written.
+    Other(String),
+}
+
+impl From<String> for SessionStatus {
+    fn from(s: String) -> Self {
+        if s == "active" { Self::Active } else { Self::Other(s) }
+    }
+}
+
+impl From<SessionStatus> for String {
+    fn from(s: SessionStatus) -> Self {
+        match s {
+            SessionStatus::Active => "active".to_owned(),
+            SessionStatus::Other(s) => s,
+        }
+    }
+}
+
+impl From<String> for ValidationStatus {
+    fn from(s: String) -> Self {
+        if s == "new" { Self::New } else { Self::Other(s) }
+    }
+}
+
+impl From<ValidationStatus> for String {
+    fn from(s: ValidationStatus) -> Self {
+        match s {
+            ValidationStatus::New => "new".to_owned(),
+            ValidationStatus::Other(s) => s,
+        }
+    }
 }
 
 /// What one request creates: a session and the validation that drives it, written together.
@@ -121,4 +149,34 @@ pub struct BiometricValidation {
     pub created_at: Timestamp,
     #[serde(rename = "__v")]
     pub version: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_status_another_service_wrote_is_kept_as_written() {
+        for (json, session, validation) in [
+            ("\"active\"", Some(SessionStatus::Active), None),
+            ("\"new\"", None, Some(ValidationStatus::New)),
+            ("\"completed\"", None, None),
+            ("\"failed\"", None, None),
+        ] {
+            let s: SessionStatus = serde_json::from_str(json).unwrap();
+            let v: ValidationStatus = serde_json::from_str(json).unwrap();
+            if let Some(expected) = session {
+                assert_eq!(s, expected);
+            }
+            if let Some(expected) = validation {
+                assert_eq!(v, expected);
+            }
+            assert_eq!(serde_json::to_string(&s).unwrap(), json);
+            assert_eq!(serde_json::to_string(&v).unwrap(), json);
+        }
+        assert_eq!(
+            serde_json::from_str::<ValidationStatus>("\"active\"").unwrap(),
+            ValidationStatus::Other("active".into())
+        );
+    }
 }
