@@ -105,6 +105,55 @@ fn admin_of(env: &TestEnv, args: &[&str]) -> Output {
     )
 }
 
+/// seed-demo writes the documented local test keys: it refuses unless DynamoDB and Secrets
+/// Manager are both local, before writing anything.
+#[tokio::test]
+async fn seed_demo_runs_only_against_local_endpoints() {
+    let table = format!("bv-seed-guard-{}", std::process::id());
+    let moto = moto_endpoint();
+    for endpoints in [
+        vec![],
+        vec![("AWS_ENDPOINT_URL_DYNAMODB", moto)],
+        vec![("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto)],
+        vec![
+            ("AWS_ENDPOINT_URL_DYNAMODB", moto),
+            (
+                "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+                "https://secretsmanager.us-east-1.amazonaws.com",
+            ),
+        ],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_admin"))
+            .args([
+                "seed-demo",
+                "--table",
+                &table,
+                "--client-key-secret",
+                "bv-guard-c",
+                "--session-key-secret",
+                "bv-guard-s",
+            ])
+            .env_remove("AWS_ENDPOINT_URL")
+            .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
+            .env_remove("AWS_ENDPOINT_URL_SECRETS_MANAGER")
+            .envs(endpoints.iter().copied())
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{endpoints:?}");
+        assert!(
+            err.contains("runs only against local endpoints"),
+            "{endpoints:?}: {err}"
+        );
+    }
+    let tables = local_client(moto).list_tables().send().await.unwrap();
+    assert!(!tables.table_names().contains(&table), "nothing was written");
+}
+
 #[tokio::test]
 async fn admin_mints_client_tokens_the_handler_accepts_and_never_one_it_refuses() {
     let env = TestEnv::new().await;

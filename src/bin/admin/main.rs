@@ -90,15 +90,15 @@ async fn run(cli: Cli) -> Result<String, String> {
             session_key_secret,
             session_alg,
         } => {
-            match &endpoint {
-                Some(ep) if ep.local => {}
-                _ => {
-                    return Err(
-                        "seed-demo writes the documented local test keys: it runs only against a local \
-                                 endpoint (--endpoint http://127.0.0.1:5005, or AWS_ENDPOINT_URL), never AWS"
-                            .into(),
-                    );
-                }
+            // The keys go to Secrets Manager, the items to DynamoDB: both must be local.
+            let secrets = aws::endpoint(cli.endpoint.as_deref(), aws::SECRETS_MANAGER_ENDPOINT_VARS)?;
+            if !matches!((&endpoint, &secrets), (Some(db), Some(sm)) if db.local && sm.local) {
+                return Err(
+                    "seed-demo writes the documented local test keys: it runs only against local \
+                     endpoints (--endpoint http://127.0.0.1:5005, or AWS_ENDPOINT_URL), for DynamoDB \
+                     and Secrets Manager alike, never AWS"
+                        .into(),
+                );
             }
             let store = store().await?;
             let session_kind = KeyKind::parse(session_alg)
