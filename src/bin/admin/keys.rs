@@ -42,6 +42,9 @@ pub async fn signing_key(endpoint_flag: Option<&str>, secret_id: Option<&str>) -
          the stack's ClientTokenSecretArn output)",
     )?;
     let client = client(endpoint_flag).await?;
+    // Against AWS's own Secrets Manager the function refuses the documented local keys:
+    // no token is minted with one there.
+    let on_aws = aws::endpoint(endpoint_flag, aws::SECRETS_MANAGER_ENDPOINT_VARS)?.is_none();
     let failed =
         |e: biometric_validations::keyring::KeyError| format!("cannot read the client-token key {id}: {}", Chain(&e));
     let view = secrets_manager::view(&client, id).await.map_err(failed)?;
@@ -49,7 +52,7 @@ pub async fn signing_key(endpoint_flag: Option<&str>, secret_id: Option<&str>) -
         .await
         .map_err(failed)?;
     let material = KeyKind::Hs256
-        .material(value.expose_secret(), false)
+        .material(value.expose_secret(), on_aws)
         .map_err(|why| format!("the client-token key {id}'s AWSCURRENT {why}"))?;
     Ok(SigningKey {
         material,
