@@ -428,7 +428,11 @@ VIA_SECRETS_MANAGER = {"kms:ViaService": {"Fn::Sub": "secretsmanager.${AWS::Regi
 CRYPTO = {"kms:encrypt", "kms:decrypt", "kms:reencrypt*", "kms:reencryptfrom", "kms:reencryptto", "kms:generatedatakey*", "kms:generatedatakey"}
 
 
-READER_TAG = "aws:PrincipalTag/biometric-validations-session-key-reader"
+# The session key's HS256 verifiers, named by the deployer (the only other exemption a
+# key's policy may make): exact ARNs, and only when some are named.
+NAMED_READERS = {
+    "Fn::If": ["HasSessionKeyReaders", {"aws:PrincipalArn": {"Ref": "SessionKeyReaderArns"}}, {"Ref": "AWS::NoValue"}]
+}
 
 
 def check_keys_protection(resources, where):
@@ -490,16 +494,14 @@ def check_keys_protection(resources, where):
                 check(s.get("Effect") == "Deny", f"{where} {secret}'s policy allows something: {s.get('Sid')}")
                 condition = s.get("Condition", {})
                 exempt = condition.get("ArnNotEquals", {}).get("aws:PrincipalArn", [])
-                # The session key's HS256 verifiers: roles tagged for this stack (the only
-                # other exemption a key's policy may make).
-                tagged = condition.get("StringNotEquals", {}).get(READER_TAG)
+                named = condition.get("StringNotEquals")
                 check(
                     set(condition) <= {"ArnNotEquals", "StringNotEquals"}
-                    and (tagged is None or (secret == "SessionTokenSecret" and tagged == {"Ref": "AWS::StackName"})),
+                    and (named is None or (secret == "SessionTokenSecret" and named == NAMED_READERS)),
                     f"{where} {secret}'s policy exempts something else: {condition}",
                 )
                 for action in as_list(s.get("Action", [])):
-                    denies[action] = (exempt, tagged is not None)
+                    denies[action] = (exempt, named is not None)
             read = [arn_of(r) for r in ROLES_THAT_READ_KEYS] + [CLOUDFORMATION_ROLE]
             write = [arn_of(r) for r in ROLES_THAT_WRITE_KEYS] + [CLOUDFORMATION_ROLE]
             verifiers = secret == "SessionTokenSecret"
@@ -694,6 +696,11 @@ def main():
         check_waf(resources, where)
         check_key_secrets(template, resources, where)
         check_keys_protection(resources, where)
+        check(
+            template.get("Conditions", {}).get("HasSessionKeyReaders")
+            == {"Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", {"Ref": "SessionKeyReaderArns"}]}, ""]}]},
+            f"{where} HasSessionKeyReaders is not 'SessionKeyReaderArns is not empty'",
+        )
         check_boundary(template, where, pipeline_path)
         permissions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Permission"]
         check(permissions, f"{where} no invoke permission")
