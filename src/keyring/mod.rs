@@ -241,13 +241,14 @@ impl<T> Keyring<T> {
     async fn reread_locked(&self) -> Result<(), KeyError> {
         let started = SystemTime::now();
         let result = match self.read().await {
+            // `apply` logs each version it keeps out.
             Ok(read) => self.apply(read, started),
-            Err(e) => Err(e),
+            Err(e) => {
+                tracing::warn!(variable = self.settings.variable, error = %Chain(&e), "key re-read failed; retried in 5 s");
+                Err(e)
+            }
         };
         *self.tried_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(SystemTime::now());
-        if let Err(e) = &result {
-            tracing::warn!(variable = self.settings.variable, error = %Chain(e), "key re-read failed or incomplete; retried in 5 s");
-        }
         result
     }
 

@@ -49,11 +49,14 @@ async fn try_handler(
     if !vars.contains_key("SECRETS_REFRESH_SECONDS") {
         config.secrets_refresh = REFRESH;
     }
-    let clients = biometric_validations::app::Clients {
-        dynamodb: local_client(moto_endpoint()),
-        secrets_manager: secrets,
-    };
-    biometric_validations::app::handler(&config, clients, Arc::new(SystemClock), Arc::new(RandomIds::new())).await
+    try_handler_with_secrets(
+        &config,
+        local_client(moto_endpoint()),
+        secrets,
+        Arc::new(SystemClock),
+        Arc::new(RandomIds::new()),
+    )
+    .await
 }
 
 fn claims() -> Value {
@@ -80,6 +83,21 @@ fn session_claims(token: &str, secret: &str) -> Result<Value, jsonwebtoken::erro
     let mut v = Validation::new(Algorithm::HS256);
     v.set_audience(&["liveness"]);
     jsonwebtoken::decode::<Value>(token, &DecodingKey::from_secret(secret.as_bytes()), &v).map(|d| d.claims)
+}
+
+/// Waits until `check` holds (a re-read lands within `REFRESH`, later on a busy machine),
+/// checking every 50 ms for at most `REFRESH * 5`.
+async fn eventually<F: std::future::Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
+    let started = Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < REFRESH * 5, "{what}: not within {:?}", REFRESH * 5);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Whether the proxy has seen a call of `operation` (without counting it as `seen` does).
+fn has_seen(proxy: &proxy::Proxy, operation: &str) -> bool {
+    proxy.requests.lock().unwrap().iter().any(|t| t.contains(operation))
 }
 
 /// A fresh UUID, shaped as Secrets Manager's `VersionId`s are.
@@ -150,7 +168,10 @@ async fn rotation_without_an_outage() {
     // The next rotation retires the first key: tokens signed with it are refused once
     // this instance re-reads (within the bound), with or without their kid.
     let v2 = rotate_secret(&client_arn, NEW_2).await;
-    tokio::time::sleep(REFRESH + Duration::from_millis(100)).await;
+    eventually("the first key is refused", || async {
+        create_with(&app, &plain).await.status == 401
+    })
+    .await;
     let bad_signature = create_with(
         &app,
         &client_token("not-the-key-not-the-key-not-the-key!", None, &claims()),
@@ -276,7 +297,7 @@ async fn a_failed_re_read_keeps_the_held_keys() {
     for op in ["DescribeSecret", "GetSecretValue"] {
         proxy.script.push(op, Fault::InternalServerError, 1000);
     }
-    tokio::time::sleep(REFRESH + Duration::from_millis(200)).await;
+    eventually("a re-read", || async { has_seen(&proxy, "DescribeSecret") }).await;
     let reply = create_with(&app, &client_token(CLIENT_SECRET, None, &claims())).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert!(seen(&proxy, "DescribeSecret") > 0, "the keys were re-read (and failed)");
@@ -313,7 +334,10 @@ async fn a_key_retired_by_two_rotations_never_comes_back() {
     // V3's value can't be read for a while.
     proxy.script.push("GetSecretValue", Fault::InternalServerError, 1000);
     let v3 = rotate_secret(&client_arn, NEW_2).await;
-    tokio::time::sleep(REFRESH + Duration::from_millis(200)).await;
+    eventually("V1 is refused", || async {
+        create_with(&app, &v1_token).await.status == 401
+    })
+    .await;
     create_with(&app, &v1_token)
         .await
         .assert_error(401, "InvalidCredentials", "invalid token");
@@ -366,7 +390,7 @@ async fn re_reads_run_off_the_request_path() {
     for op in ["DescribeSecret", "GetSecretValue"] {
         proxy.script.push(op, Fault::Stall(Duration::from_secs(30)), 1000);
     }
-    tokio::time::sleep(REFRESH + Duration::from_millis(200)).await;
+    eventually("a re-read", || async { has_seen(&proxy, "DescribeSecret") }).await;
     // The scheduled re-reads stall; the held keys answer meanwhile, at once.
     for _ in 0..3 {
         let started = Instant::now();
@@ -487,13 +511,10 @@ async fn the_documented_local_keys_never_serve_on_aws() {
     let env = TestEnv::new().await;
     let mut vars = env.vars();
     vars.remove("AWS_ENDPOINT_URL");
-    let clients = biometric_validations::app::Clients {
-        dynamodb: local_client(moto_endpoint()),
-        secrets_manager: secrets_client(moto_endpoint()),
-    };
-    let refused = biometric_validations::app::handler(
+    let refused = try_handler_with_secrets(
         &config_of(&vars),
-        clients,
+        local_client(moto_endpoint()),
+        secrets_client(moto_endpoint()),
         Arc::new(SystemClock),
         Arc::new(RandomIds::new()),
     )
@@ -729,7 +750,14 @@ async fn eddsa_tokens_verify_against_the_served_jwks_across_a_rotation() {
     assert!(said.starts_with(&format!("OK {s0} ")), "{said}");
 
     let s1 = rotate_secret(&session_arn, &eddsa_value(NEW_SESSION)).await;
-    tokio::time::sleep(REFRESH + Duration::from_millis(100)).await;
+    let published = |n: usize| {
+        let app = &app;
+        async move {
+            let keys = jwks(app, "GET", "/.well-known/jwks.json", "$default").await.json();
+            keys["keys"].as_array().unwrap().len() == n
+        }
+    };
+    eventually("the new version is read", || published(2)).await;
     let after = create_with(&app, &client).await.json()["data"]["token"]
         .as_str()
         .unwrap()
@@ -760,7 +788,7 @@ async fn eddsa_tokens_verify_against_the_served_jwks_across_a_rotation() {
     )
     .await
     .unwrap();
-    tokio::time::sleep(REFRESH + Duration::from_millis(100)).await;
+    eventually("the retired version leaves the JWKS", || published(1)).await;
     let keys = jwks(&app, "GET", "/.well-known/jwks.json", "$default").await.json();
     let kids: Vec<&str> = keys["keys"]
         .as_array()

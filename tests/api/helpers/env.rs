@@ -74,15 +74,27 @@ pub async fn handler_with_secrets(
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
 ) -> Handler {
+    try_handler_with_secrets(config, dynamodb, secrets_manager, clock, ids)
+        .await
+        .expect("the handler starts")
+}
+
+/// As `handler_with_secrets`, or why the handler refused to start.
+pub async fn try_handler_with_secrets(
+    config: &Config,
+    dynamodb: aws_sdk_dynamodb::Client,
+    secrets_manager: aws_sdk_secretsmanager::Client,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdSource>,
+) -> Result<Handler, biometric_validations::config::ConfigError> {
     let clients = Clients {
         dynamodb,
         secrets_manager,
     };
-    app::handler(config, clients, clock, ids)
-        .await
-        .expect("the handler starts")
-        // Its metrics lines, kept from the tests' output (the metrics tests read them).
-        .with_metrics_sink(Arc::new(super::MetricsCapture::default()))
+    // Its metrics lines, kept from the tests' output (the metrics tests read them).
+    Ok(app::handler(config, clients, clock, ids)
+        .await?
+        .with_metrics_sink(Arc::new(super::MetricsCapture::default())))
 }
 
 pub struct TestEnv {
