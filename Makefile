@@ -27,7 +27,7 @@ test: export AWS_EC2_METADATA_DISABLED := true
 test: export MOTO_PYTHON := $(CURDIR)/.venv/bin/python
 test: ## Run every test: unit tests and tests/api against moto (installs what it needs into .venv first).
 	@scripts/bootstrap.sh
-	cargo test --all-targets $(ARGS)
+	cargo test $(or $(ARGS),--all-targets)
 
 lint: ## cargo fmt --check and clippy with warnings as errors, as CI runs them (the bench: make bench).
 	cargo fmt --all --check
@@ -51,9 +51,9 @@ audit: ## cargo audit of both lock files, offline, against the RustSec snapshot 
 	[ -d "$$db/crates" ] || { echo "audit: no RustSec advisory database at $$db: set ADVISORY_DB to a clone of rustsec/advisory-db, or run plain \`cargo audit\` online" >&2; exit 1; }; \
 	WITH_CI_TOOLS=1 scripts/bootstrap.sh; \
 	[ ! -f "$$db/SNAPSHOT.txt" ] || echo "audit: $$(head -n 1 "$$db/SNAPSHOT.txt")"; \
-	for lock in Cargo.lock fuzz/Cargo.lock; do \
-	  echo "== cargo audit $$lock"; .venv/bin/cargo-audit audit --db "$$db" --no-fetch --stale --no-yanked --file "$$lock"; \
-	done
+	status=0; for lock in Cargo.lock fuzz/Cargo.lock; do \
+	  echo "== cargo audit $$lock"; .venv/bin/cargo-audit audit --db "$$db" --no-fetch --stale --no-yanked --file "$$lock" || status=1; \
+	done; exit $$status
 
 fuzz: ## The cargo-fuzz target over raw bodies and headers: 10 minutes (FUZZ_SECONDS=60 FUZZ_DEV=1: CI's short run).
 	@command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
