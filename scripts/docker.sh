@@ -44,7 +44,11 @@ _docker_cleanup() {
   if [ -n "$_sam_containers_before" ] && docker info >/dev/null 2>&1; then
     for id in $(docker ps -aq --no-trunc --filter label=sam.cli.container.type); do
       case "$_sam_containers_before" in *" $id "*) continue ;; esac
-      docker rm -f "$id" >/dev/null 2>&1 && say "removed SAM container ${id:0:12}"
+      # Only ours: SAM mounts this checkout's build into the container (another checkout's
+      # run, started meanwhile, keeps its own).
+      case " $(docker inspect --format '{{range .Mounts}}{{.Source}} {{end}}' "$id" 2>/dev/null)" in
+        *" $(pwd -P)/"*) docker rm -f "$id" >/dev/null 2>&1 && say "removed SAM container ${id:0:12}" ;;
+      esac
     done
   fi
   [ -z "$_dockerd_pid" ] || _stop "$_dockerd_pid" dockerd
