@@ -1,4 +1,5 @@
-"""A moto DynamoDB server on loopback, single-threaded.
+"""A moto server (DynamoDB, Secrets Manager, STS: every service) on loopback unless --host
+says otherwise, single-threaded.
 
 Single-threaded because moto's threaded server does not make TransactWriteItems atomic
 under concurrent requests; DynamoDB does, and the tests rely on it.

@@ -133,7 +133,7 @@ impl TestEnv {
         Self::build(endpoint, table, keys, clock, ids).await
     }
 
-    /// A fresh table, with the documented local keys in the environment (no `kid`).
+    /// A fresh table, with the documented local keys held in memory (no `kid`).
     pub async fn with_local_keys(clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>) -> Self {
         Self::build(moto_endpoint(), fresh_table(), Keys::Local, clock, ids).await
     }

@@ -52,7 +52,7 @@ pub fn eddsa_value(key: &str) -> String {
 /// Where a test handler's keys come from.
 #[derive(Clone, Debug)]
 pub enum Keys {
-    /// The documented local keys, in the environment (no versions: no `kid`).
+    /// The documented local keys, held in memory (no versions: no `kid`).
     Local,
     /// Two Secrets Manager secrets in moto (ARNs), holding the same documented values:
     /// the production path.
