@@ -1,4 +1,4 @@
-//! moto (DynamoDB and Secrets Manager in one server) on loopback, from
+//! moto (DynamoDB and Secrets Manager in one server) on loopback (or the address given), from
 //! scripts/moto_server.py: single-threaded, as DynamoDB's transactions need, and stopped
 //! when the process that started it exits (its standard input closes).
 
