@@ -95,6 +95,16 @@ async fn eventually<F: std::future::Future<Output = bool>>(what: &str, mut check
     }
 }
 
+/// The `kid`s a JWKS publishes, in order.
+fn kids_of(jwks: &Value) -> Vec<String> {
+    jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// Whether the proxy has seen a call of `operation` (without counting it as `seen` does).
 fn has_seen(proxy: &proxy::Proxy, operation: &str) -> bool {
     proxy.requests.lock().unwrap().iter().any(|t| t.contains(operation))
@@ -496,13 +506,7 @@ async fn a_key_serves_one_algorithm() {
 
     let ed = handler_of(&env, &[("SESSION_TOKEN_ALG", "EdDSA")], secrets_client(moto_endpoint())).await;
     let keys = jwks(&ed, "GET", "/.well-known/jwks.json", "$default").await.json();
-    let kids: Vec<&str> = keys["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap())
-        .collect();
-    assert_eq!(kids, [s2.as_str()], "the HS256 AWSPREVIOUS is not published");
+    assert_eq!(kids_of(&keys), [s2.as_str()], "the HS256 AWSPREVIOUS is not published");
 }
 
 /// The documented local test keys never serve when the function talks to AWS itself.
@@ -764,13 +768,11 @@ async fn eddsa_tokens_verify_against_the_served_jwks_across_a_rotation() {
         .to_owned();
     assert_eq!(header_of(&after)["kid"], json!(s1));
     let keys = jwks(&app, "GET", "/prod/.well-known/jwks.json", "prod").await.json();
-    let kids: Vec<&str> = keys["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap())
-        .collect();
-    assert_eq!(kids, [s1.as_str(), s0.as_str()], "current first, then previous");
+    assert_eq!(
+        kids_of(&keys),
+        [s1.as_str(), s0.as_str()],
+        "current first, then previous"
+    );
     let secrets = HashMap::from([(s0.clone(), SESSION_SECRET), (s1.clone(), NEW_SESSION)]);
     let said = verify_with_pyjwt(&keys, &[&before, &after], &secrets);
     assert_eq!(said.lines().count(), 2, "{said}");
@@ -790,13 +792,7 @@ async fn eddsa_tokens_verify_against_the_served_jwks_across_a_rotation() {
     .unwrap();
     eventually("the retired version leaves the JWKS", || published(1)).await;
     let keys = jwks(&app, "GET", "/.well-known/jwks.json", "$default").await.json();
-    let kids: Vec<&str> = keys["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap())
-        .collect();
-    assert_eq!(kids, [s1.as_str()]);
+    assert_eq!(kids_of(&keys), [s1.as_str()]);
 }
 
 #[tokio::test]

@@ -203,4 +203,20 @@ impl TestEnv {
             .filter(|i| s(i, "pk").starts_with(prefix))
             .collect()
     }
+
+    /// Makes the (only) idempotency record look as the previous version wrote them: the
+    /// ids, no first answer.
+    pub async fn forget_first_answer(&self) {
+        let record = self.items("IDEMPOTENCY#").await.remove(0);
+        self.store
+            .client()
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", record["pk"].clone())
+            .key("sk", record["sk"].clone())
+            .update_expression("REMOVE firstAnswer")
+            .send()
+            .await
+            .expect("update the record");
+    }
 }
