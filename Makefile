@@ -25,8 +25,12 @@ test: export AWS_ACCESS_KEY_ID := test
 test: export AWS_SECRET_ACCESS_KEY := test
 test: export AWS_EC2_METADATA_DISABLED := true
 test: export MOTO_PYTHON := $(CURDIR)/.venv/bin/python
+# The tests mostly wait (for re-read periods, for moto): 16 at a time, not one per core.
+test: export RUST_TEST_THREADS ?= 16
 test: ## Run every test: unit tests and tests/api against moto (installs what it needs into .venv first).
-	@scripts/bootstrap.sh
+	@scripts/bootstrap.sh & venv=$$!; \
+	cargo test --no-run $(or $(ARGS),--all-targets); built=$$?; \
+	wait $$venv || exit 1; exit $$built
 	cargo test $(or $(ARGS),--all-targets)
 
 lint: ## cargo fmt --check and clippy with warnings as errors, as CI runs them (the bench: make bench).

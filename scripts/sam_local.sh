@@ -74,7 +74,8 @@ mkdir -p "$__SAM_CLI_APP_DIR"
 if [ "$mode" = test ]; then
   # The tests start their own moto on the bridge's address (helpers/moto.rs), build each
   # subject's --env-vars file and call SAM themselves (helpers/subject.rs).
-  export MOTO_HOST=$bridge SAM_TEMPLATE=$PWD/$BUILT
+  # One container per test thread, each under QEMU: two at a time.
+  export MOTO_HOST=$bridge SAM_TEMPLATE=$PWD/$BUILT RUST_TEST_THREADS=2
   say "every fixture through sam local invoke"
   SUBJECT=sam-invoke make test ARGS='--test api -- fixtures::'
   say "the contract's HTTP answers and docs/openapi.yaml through sam local start-api"
