@@ -71,8 +71,8 @@ pub struct Keyring<T> {
     /// never change, so they are not read again.
     refused: Mutex<HashMap<String, Unusable>>,
     forced_at: Mutex<Option<Instant>>,
-    /// When the last re-read ended, whatever its outcome (wall clock).
-    tried_at: Mutex<Option<SystemTime>>,
+    /// When the last re-read that got no view at all started (wall clock).
+    failed_at: Mutex<Option<SystemTime>>,
     reading: tokio::sync::Mutex<()>,
 }
 
@@ -158,14 +158,16 @@ impl<T> Keyring<T> {
             held: RwLock::new(held),
             refused: Mutex::new(HashMap::new()),
             forced_at: Mutex::new(None),
-            tried_at: Mutex::new(None),
+            failed_at: Mutex::new(None),
             reading: tokio::sync::Mutex::new(()),
         }
     }
 
-    /// The keys, re-read first (awaited) when they are past their bound: last read more
-    /// than `refresh_every + RETRY_AFTER` ago, and no re-read ended in the last
-    /// `RETRY_AFTER` (a failing Secrets Manager is not asked on every request).
+    /// The keys, re-read first (awaited) when they are past their bound: the view they come
+    /// from was read more than `refresh_every + RETRY_AFTER` ago, and no re-read that
+    /// started in the last `RETRY_AFTER` failed (a failing Secrets Manager is not asked on
+    /// every request). A read in flight across a freeze ends with a view as old as its
+    /// start: it does not count as fresh.
     pub async fn fresh_keys(&self) -> Result<Arc<T>, NoKey> {
         if self.past_bound() {
             let _one_at_a_time = self.reading.lock().await;
@@ -188,8 +190,8 @@ impl<T> Keyring<T> {
             // Nothing held: the background task retries every `RETRY_AFTER`.
             None => return false,
         };
-        let tried_at = *self.tried_at.lock().unwrap_or_else(|e| e.into_inner());
-        older(read_at) && tried_at.is_none_or(|at| at.elapsed().map_or(true, |age| age > RETRY_AFTER))
+        let failed_at = *self.failed_at.lock().unwrap_or_else(|e| e.into_inner());
+        older(read_at) && failed_at.is_none_or(|at| at.elapsed().map_or(true, |age| age > RETRY_AFTER))
     }
 
     /// The keys as held now.
@@ -242,15 +244,14 @@ impl<T> Keyring<T> {
     /// A re-read, by the holder of `reading`.
     async fn reread_locked(&self) -> Result<(), KeyError> {
         let started = SystemTime::now();
-        let result = match self.read().await {
+        match self.read().await {
             // `apply` logs each version it keeps out.
             Ok(read) => self.apply(read, started),
             Err(e) => {
                 tracing::warn!(variable = self.settings.variable, error = %Chain(&e), "key re-read failed; retried in 5 s");
+                *self.failed_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(started);
                 Err(e)
             }
-        };
-        *self.tried_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(SystemTime::now());
-        result
+        }
     }
 }

@@ -171,7 +171,8 @@ async fn rotation_without_an_outage() {
     assert!(refusals.is_empty(), "valid tokens refused: {refusals:?}");
     let switched = switched_after.expect("session tokens switched to the new kid");
     assert!(
-        switched < REFRESH + Duration::from_millis(500),
+        // The bound, with a busy machine's slack.
+        switched < REFRESH * 2,
         "switched after {switched:?}"
     );
 
@@ -204,19 +205,10 @@ async fn rotation_without_an_outage() {
     }
 }
 
-/// A frozen instance (Lambda between invocations) runs no background re-read: keys found
-/// past their bound after the thaw are re-read before they serve, so a version retired
-/// while the instance slept is refused by its first request, and the session token it
-/// signs carries the key that is current now.
-#[tokio::test]
-async fn keys_found_stale_after_a_freeze_are_re_read_before_they_serve() {
-    let env = TestEnv::new().await;
-    let (client_arn, session_arn) = arns(&env);
-    let app = handler_of(&env, &[], secrets_client(moto_endpoint())).await;
-    let v1_token = client_token(CLIENT_SECRET, None, &claims());
-    assert_eq!(create_with(&app, &v1_token).await.status, 200);
-    // The freeze: this runtime's only thread is blocked, so no task of the handler's runs
-    // while two rotations retire V1 (the leaked-key runbook) and the session key rotates.
+/// A freeze (Lambda between invocations): this runtime's only thread is blocked, so no task
+/// of the handler's runs, while two rotations retire V1 (the leaked-key runbook) and the
+/// session key rotates; it lasts past the keys' bound. Returns the new session version.
+fn freeze_while_rotating(client_arn: String, session_arn: String) -> String {
     let rotated = std::thread::spawn(move || {
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async {
@@ -228,15 +220,63 @@ async fn keys_found_stale_after_a_freeze_are_re_read_before_they_serve() {
     .join()
     .unwrap();
     std::thread::sleep(REFRESH + RETRY_AFTER + Duration::from_millis(500));
-    // The thaw: the first request meets keys past their bound.
-    create_with(&app, &v1_token)
+    rotated
+}
+
+/// After the thaw: V1 is refused, and the session token is signed with the version that is
+/// current now.
+async fn after_the_thaw(app: &Handler, v1_token: &str, session: &str) {
+    create_with(app, v1_token)
         .await
         .assert_error(401, "InvalidCredentials", "invalid token");
-    let reply = create_with(&app, &client_token(NEW_2, None, &claims())).await;
+    let reply = create_with(app, &client_token(NEW_2, None, &claims())).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     let token = reply.json()["data"]["token"].as_str().unwrap().to_owned();
-    assert_eq!(header_of(&token)["kid"], rotated.as_str());
+    assert_eq!(header_of(&token)["kid"], session);
     session_claims(&token, NEW_SESSION).expect("signed with the session key current now");
+}
+
+/// A frozen instance runs no background re-read: keys found past their bound after the
+/// thaw are re-read before they serve, so a version retired while the instance slept is
+/// refused by its first request.
+#[tokio::test]
+async fn keys_found_stale_after_a_freeze_are_re_read_before_they_serve() {
+    let env = TestEnv::new().await;
+    let (client_arn, session_arn) = arns(&env);
+    let app = handler_of(&env, &[], secrets_client(moto_endpoint())).await;
+    let v1_token = client_token(CLIENT_SECRET, None, &claims());
+    assert_eq!(create_with(&app, &v1_token).await.status, 200);
+    let session = freeze_while_rotating(client_arn, session_arn);
+    after_the_thaw(&app, &v1_token, &session).await;
+}
+
+/// A re-read in flight when the instance froze ends after the thaw with the labels of
+/// before the freeze: that view is as old as the read's start, and is re-read too.
+#[tokio::test]
+async fn a_re_read_in_flight_across_a_freeze_is_no_fresh_view() {
+    let env = TestEnv::new().await;
+    let (client_arn, session_arn) = arns(&env);
+    let (app, proxy) = behind_a_proxy(&env, &[]).await;
+    let v1_token = client_token(CLIENT_SECRET, None, &claims());
+    assert_eq!(create_with(&app, &v1_token).await.status, 200);
+    // Each key's next re-read gets its labels at once and its answer 2 s later.
+    proxy
+        .script
+        .push("DescribeSecret", Fault::SlowAnswer(Duration::from_secs(2)), 2);
+    let in_flight = || {
+        let n = proxy
+            .requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.contains("SlowAnswer"))
+            .count();
+        async move { n == 2 }
+    };
+    eventually("both keys' re-reads in flight", in_flight).await;
+    tokio::time::sleep(Duration::from_millis(200)).await; // the labels are read
+    let session = freeze_while_rotating(client_arn, session_arn);
+    after_the_thaw(&app, &v1_token, &session).await;
 }
 
 /// The calls of `operation` (`DescribeSecret`, `GetSecretValue`) a proxy saw since the last look.
@@ -303,6 +343,7 @@ async fn made_up_kids_cannot_drive_secrets_manager_calls() {
 async fn a_failed_re_read_keeps_the_held_keys() {
     let env = TestEnv::new().await;
     let (app, proxy) = behind_a_proxy(&env, &[]).await;
+    let loaded = Instant::now();
     // Secrets Manager fails every call from now on (retries included).
     for op in ["DescribeSecret", "GetSecretValue"] {
         proxy.script.push(op, Fault::InternalServerError, 1000);
@@ -315,16 +356,14 @@ async fn a_failed_re_read_keeps_the_held_keys() {
     session_claims(&token, SESSION_SECRET).expect("still signed with the held session key");
     // Past their bound, the keys still serve, and a request does not ask the failing
     // Secrets Manager again when a re-read just failed (the background's, every 5 s).
-    tokio::time::sleep(RETRY_AFTER + Duration::from_millis(500)).await;
+    tokio::time::sleep_until((loaded + REFRESH + RETRY_AFTER + Duration::from_millis(500)).into()).await;
     seen(&proxy, "DescribeSecret");
     for _ in 0..5 {
         let reply = create_with(&app, &client_token(CLIENT_SECRET, None, &claims())).await;
         assert_eq!(reply.status, 200, "{}", reply.body);
     }
-    assert!(
-        seen(&proxy, "DescribeSecret") <= 6,
-        "requests re-read a failing Secrets Manager"
-    );
+    let calls = seen(&proxy, "DescribeSecret");
+    assert!(calls <= 6, "requests re-read a failing Secrets Manager: {calls} calls");
 }
 
 /// After V1 → V2 → V3 (the way to kill a leaked V1), a re-read that learns the labels but
@@ -406,11 +445,8 @@ async fn re_reads_run_off_the_request_path() {
         let started = Instant::now();
         let reply = create_with(&app, &client_token(CLIENT_SECRET, None, &claims())).await;
         assert_eq!(reply.status, 200, "{}", reply.body);
-        assert!(
-            started.elapsed() < Duration::from_millis(500),
-            "{:?}",
-            started.elapsed()
-        );
+        // Far below the 30 s stall (and the 8 s deadline, which would answer 503).
+        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
     }
     assert!(seen(&proxy, "DescribeSecret") > 0, "the keys were being re-read");
 }

@@ -23,6 +23,8 @@ pub enum Fault {
     DropMidResponse,
     /// Hold the request this long, then forward it (a slow answer that does arrive).
     Delay(Duration),
+    /// Forward it at once (the answer is of that moment), then hold the answer this long.
+    SlowAnswer(Duration),
 }
 
 /// Faults are taken in order by the requests whose `X-Amz-Target` ends with the
@@ -215,6 +217,11 @@ async fn serve(
             Some(Fault::Delay(d)) => {
                 tokio::time::sleep(d).await;
                 forward(&request, &upstream).await?
+            }
+            Some(Fault::SlowAnswer(d)) => {
+                let response = forward(&request, &upstream).await?;
+                tokio::time::sleep(d).await;
+                response
             }
             Some(Fault::DropMidResponse) => {
                 let response = forward(&request, &upstream).await?;
