@@ -39,7 +39,7 @@ lint: ## cargo fmt --check and clippy with warnings as errors, as CI runs them (
 
 invoke: ## Send EVENT (an API Gateway event file) to the function that `make run` serves.
 	@[ -f "$(EVENT)" ] || { echo "invoke: $(EVENT) not found; events/ holds: $$(ls events | paste -sd ' ' -)" >&2; exit 1; }
-	@scripts/bootstrap.sh
+	@WITH_RUN_TOOLS=1 scripts/bootstrap.sh
 	@. scripts/local_env.sh && running_stack invoke && \
 	  echo "invoke: $(EVENT) -> biometric-validations on 127.0.0.1:$$PORT (cargo lambda invoke)" >&2 && \
 	  .venv/bin/cargo-lambda lambda invoke biometric-validations --invoke-address 127.0.0.1 --invoke-port "$$PORT" --data-file "$(EVENT)"

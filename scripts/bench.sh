@@ -6,7 +6,7 @@
 # BENCH_SHORT=1: a short run, both modes, that only shows the harness still works (CI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/bootstrap.sh
+WITH_RUN_TOOLS=1 scripts/bootstrap.sh
 # cargo-lambda and its zig come from .venv.
 export PATH="$PWD/.venv/bin:$PATH"
 rustup target add aarch64-unknown-linux-gnu >/dev/null

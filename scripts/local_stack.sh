@@ -25,7 +25,7 @@ ports=("PORT=$PORT")
 scripts/check_ports.sh --as "$NAME" "${ports[@]}" || exit 1
 command -v curl >/dev/null || { say "curl not found: install it first" >&2; exit 1; }
 
-scripts/bootstrap.sh
+WITH_RUN_TOOLS=1 scripts/bootstrap.sh
 export PATH="$PWD/.venv/bin:$PATH"
 
 # The function's environment, which the admin CLI below reads too.
