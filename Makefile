@@ -29,7 +29,7 @@ test: export MOTO_PYTHON := $(CURDIR)/.venv/bin/python
 test: export RUST_TEST_THREADS ?= 16
 test: ## Run every test: unit tests and tests/api against moto (installs what it needs into .venv first).
 	@scripts/bootstrap.sh & venv=$$!; \
-	cargo test --no-run $(or $(ARGS),--all-targets); built=$$?; \
+	built=0; cargo test --no-run $(or $(ARGS),--all-targets) || built=$$?; \
 	wait $$venv || exit 1; exit $$built
 	cargo test $(or $(ARGS),--all-targets)
 

@@ -45,10 +45,13 @@ _docker_cleanup() {
     for id in $(docker ps -aq --no-trunc --filter label=sam.cli.container.type); do
       case "$_sam_containers_before" in *" $id "*) continue ;; esac
       # Only ours: SAM mounts this checkout's build into the container (another checkout's
-      # run, started meanwhile, keeps its own).
-      case " $(docker inspect --format '{{range .Mounts}}{{.Source}} {{end}}' "$id" 2>/dev/null)" in
-        *" $(pwd -P)/"*) docker rm -f "$id" >/dev/null 2>&1 && say "removed SAM container ${id:0:12}" ;;
-      esac
+      # run, started meanwhile, keeps its own). The path as given, or resolved.
+      while IFS= read -r source; do
+        case $source in "$PWD"/* | "$(pwd -P)"/*)
+          docker rm -f "$id" >/dev/null 2>&1 && say "removed SAM container ${id:0:12}"
+          break ;;
+        esac
+      done < <(docker inspect --format '{{range .Mounts}}{{println .Source}}{{end}}' "$id" 2>/dev/null)
     done
   fi
   [ -z "$_dockerd_pid" ] || _stop "$_dockerd_pid" dockerd

@@ -77,7 +77,12 @@ if [ "$(id -u)" != 0 ]; then
   # debootstrap creates device nodes and root-owned files; binfmt_misc needs root too.
   command -v sudo >/dev/null || die "needs root (debootstrap, binfmt_misc): run it as root"
   say "needs root (debootstrap, binfmt_misc): again with sudo"
-  exec sudo --preserve-env=PATH,HOME "$0" "${args[@]}"
+  # sudo resets the environment (and secure_path replaces PATH): pass on what this reads.
+  keep=("PATH=$PATH")
+  for name in DEBIAN_SUITE DEBIAN_MIRROR DOCKER_HOST DOCKER_RUN; do
+    [ -z "${!name:-}" ] || keep+=("$name=${!name}")
+  done
+  exec sudo env "${keep[@]}" "$PWD/scripts/sam_base_image.sh" "${args[@]}"
 fi
 WITH_CI_TOOLS=1 scripts/bootstrap.sh >&2
 qemu_for_arm64
@@ -85,7 +90,7 @@ docker_up
 
 tmpdirs=()
 # Before docker.sh's cleanup, which keeps the exit status.
-trap 'status=$?; rm -rf "${tmpdirs[@]}"; (exit "$status"); _docker_cleanup' EXIT
+trap 'status=$?; set +e; rm -rf "${tmpdirs[@]}"; (exit "$status"); _docker_cleanup' EXIT
 
 label() { docker image inspect --format "{{index .Config.Labels \"$2\"}}" "$1" 2>/dev/null || true; }
 

@@ -34,7 +34,7 @@ IMAGE=public.ecr.aws/lambda/provided:al2023-arm64
 
 # SAM_STAND_IN=1 (.ci/run sets it): a machine that reaches only package registries. The
 # Debian packages missing are installed, and the base image is the stand-in built here.
-stand_in=${SAM_STAND_IN:-}
+stand_in=$([ "${SAM_STAND_IN:-0}" = 1 ] && echo 1 || true)
 if [ "$mode" = test ] && [ -n "$stand_in" ]; then
   missing=()
   command -v dockerd >/dev/null || missing+=(docker.io)
