@@ -17,7 +17,9 @@ pub const MAX_ATTEMPTS: u32 = 3;
 /// One attempt's limit; DynamoDB and Secrets Manager answer in milliseconds when healthy.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1000);
 /// One call's limit, retries included. A request makes at most two DynamoDB calls (a
-/// read and a write) plus one re-read, so it stays well under the function's timeout (10 s).
+/// read and a write) and, rarely, awaits key re-reads (an unknown `kid`; keys past their
+/// bound after a long idle): the request deadline (8 s) answers 503 before the function's
+/// timeout (10 s) whatever they cost.
 pub const OPERATION_TIMEOUT: Duration = Duration::from_millis(2500);
 pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 

@@ -12,7 +12,8 @@
 //!
 //! A frozen instance (Lambda between invocations) runs no task: keys last read longer than
 //! `refresh_every + RETRY_AFTER` ago by the wall clock are re-read, awaited, before they
-//! serve again, so a version retired meanwhile never serves after the thaw.
+//! serve again, so a version retired meanwhile does not serve after the thaw (unless that
+//! re-read fails: then, as after any failed re-read, the held keys serve).
 
 pub mod kind;
 mod read;
@@ -179,6 +180,13 @@ impl<T> Keyring<T> {
         self.keys()
     }
 
+    /// Whether the view held was read less than `age` ago.
+    fn read_within(&self, age: Duration) -> bool {
+        let held = self.held.read().unwrap_or_else(|e| e.into_inner());
+        held.as_ref()
+            .is_some_and(|h| h.read_at.elapsed().is_ok_and(|a| a < age))
+    }
+
     fn past_bound(&self) -> bool {
         if self.source.is_none() {
             return false;
@@ -235,9 +243,14 @@ impl<T> Keyring<T> {
         self.keys().ok()
     }
 
-    /// One re-read at a time; a failure keeps what is held and is logged.
+    /// The scheduled re-read, one at a time; a failure keeps what is held and is logged.
+    /// Skipped when a request has just re-read the keys (after a thaw, when this one fell
+    /// due too).
     async fn reread(&self) -> Result<(), KeyError> {
         let _one_at_a_time = self.reading.lock().await;
+        if self.read_within(RETRY_AFTER.min(self.settings.refresh_every / 2)) {
+            return Ok(());
+        }
         self.reread_locked().await
     }
 

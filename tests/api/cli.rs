@@ -151,7 +151,15 @@ async fn seed_demo_runs_only_against_local_endpoints() {
         );
     }
     let tables = local_client(moto).list_tables().send().await.unwrap();
-    assert!(!tables.table_names().contains(&table), "nothing was written");
+    assert!(!tables.table_names().contains(&table), "no table was written");
+    let secrets = secrets_client(moto).list_secrets().send().await.unwrap();
+    assert!(
+        !secrets
+            .secret_list()
+            .iter()
+            .any(|s| matches!(s.name(), Some("bv-guard-c" | "bv-guard-s"))),
+        "no key was written"
+    );
 }
 
 #[tokio::test]

@@ -243,11 +243,16 @@ async fn after_the_thaw(app: &Handler, v1_token: &str, session: &str) {
 async fn keys_found_stale_after_a_freeze_are_re_read_before_they_serve() {
     let env = TestEnv::new().await;
     let (client_arn, session_arn) = arns(&env);
-    let app = handler_of(&env, &[], secrets_client(moto_endpoint())).await;
+    let (app, proxy) = behind_a_proxy(&env, &[]).await;
     let v1_token = client_token(CLIENT_SECRET, None, &claims());
     assert_eq!(create_with(&app, &v1_token).await.status, 200);
+    seen(&proxy, "DescribeSecret");
     let session = freeze_while_rotating(client_arn, session_arn);
     after_the_thaw(&app, &v1_token, &session).await;
+    // One read per key: the scheduled re-reads, due since the freeze, find them just read.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let calls = seen(&proxy, "DescribeSecret");
+    assert!(calls <= 2, "{calls} reads of the labels after the thaw");
 }
 
 /// A re-read in flight when the instance froze ends after the thaw with the labels of
@@ -256,7 +261,15 @@ async fn keys_found_stale_after_a_freeze_are_re_read_before_they_serve() {
 async fn a_re_read_in_flight_across_a_freeze_is_no_fresh_view() {
     let env = TestEnv::new().await;
     let (client_arn, session_arn) = arns(&env);
-    let (app, proxy) = behind_a_proxy(&env, &[]).await;
+    let proxy = proxy::start(moto_upstream()).await;
+    // Timeouts that outlast the freeze: the in-flight read must succeed after the thaw,
+    // with the labels the proxy read before it (the production 1 s would fail it).
+    let patient = secrets_client(&proxy.endpoint)
+        .config()
+        .to_builder()
+        .timeout_config(patient())
+        .build();
+    let app = handler_of(&env, &[], aws_sdk_secretsmanager::Client::from_conf(patient)).await;
     let v1_token = client_token(CLIENT_SECRET, None, &claims());
     assert_eq!(create_with(&app, &v1_token).await.status, 200);
     // Each key's next re-read gets its labels at once and its answer 2 s later.
