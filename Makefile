@@ -97,5 +97,5 @@ bench: ## docs/performance.md: the function beside the SDK floor and hello world
 docs-check: ## Every relative link and anchor in README.md and docs/ resolves, and every `make X` they name exists.
 	@python3 scripts/check_docs.py
 
-ci: ## Everything CI runs (bash .ci/run): lint, tests, schemathesis, SAM checks, bench and fuzz (~30 min).
-	bash .ci/run
+ci: ## Everything CI runs (bash .ci/run): lint, tests, schemathesis, SAM checks, bench and fuzz (~20 min); keeps target/.
+	CI_KEEP_BUILDS=1 bash .ci/run
