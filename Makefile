@@ -29,9 +29,9 @@ test: export MOTO_PYTHON := $(CURDIR)/.venv/bin/python
 test: export RUST_TEST_THREADS ?= 16
 test: ## Run every test: unit tests and tests/api against moto (installs what it needs into .venv first).
 	@scripts/bootstrap.sh & venv=$$!; \
-	built=0; cargo test --no-run $(or $(ARGS),--all-targets) || built=$$?; \
+	built=0; cargo test --no-run $(ARGS) || built=$$?; \
 	wait $$venv || exit 1; exit $$built
-	cargo test $(or $(ARGS),--all-targets)
+	cargo test $(ARGS)
 
 lint: ## cargo fmt --check and clippy with warnings as errors, as CI runs them (the bench: make bench).
 	cargo fmt --all --check
