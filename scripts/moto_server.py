@@ -1,4 +1,5 @@
-"""A moto server (DynamoDB, Secrets Manager, STS: every service) on loopback unless --host
+"""A moto server (DynamoDB, Secrets Manager, STS: scripts/requirements.txt installs what
+they need; a service that needs more answers an error) on loopback unless --host
 says otherwise, single-threaded.
 
 Single-threaded because moto's threaded server does not make TransactWriteItems atomic

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 
 /// What to do when moto is missing.
-pub const INSTALL_HINT: &str = "moto is not installed. Run `make test` (it creates .venv with moto[server]), \
-     or `python3 -m venv .venv && .venv/bin/pip install 'moto[server]'`, or set MOTO_PYTHON to a Python that has moto.";
+pub const INSTALL_HINT: &str = "moto is not installed. Run `make test` (it creates .venv with moto), \
+     or `python3 -m venv .venv && .venv/bin/pip install -r scripts/requirements.txt`, or set MOTO_PYTHON to a Python that has moto's server.";
 
 /// The repository's root.
 pub fn repo() -> &'static Path {
