@@ -109,7 +109,9 @@ case $mode in
     trap 'exit 0' INT # Ctrl-C is how one stops it: a clean stop, not a failure.
     say "serving http://127.0.0.1:3000 (the REST API's routes; HTTP, no WAF, throttling or gateway responses); Ctrl-C stops it"
     "${sam[@]}" start-api "${common[@]}" --host 127.0.0.1 --port 3000 --warm-containers EAGER &
-    on_exit $! "sam local start-api"
-    wait
+    sam_pid=$!
+    on_exit "$sam_pid" "sam local start-api"
+    # sam's own end, not every child's: a dockerd started here runs until the cleanup.
+    wait "$sam_pid"
     ;;
 esac
