@@ -6,50 +6,22 @@ use super::{ClientId, FlowId, Language, ObjectId, ProjectId, SessionId, Timestam
 
 /// A liveness session's `status`: `active` when created; the liveness service moves it on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(from = "String", into = "String")]
+#[serde(rename_all = "lowercase")]
 pub enum SessionStatus {
     Active,
     /// A status another service wrote (this one writes only `active`), kept as written.
+    #[serde(untagged)]
     Other(String),
 }
 
 /// A biometric validation's `status`: `new` when created; the liveness service moves it on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(from = "String", into = "String")]
+#[serde(rename_all = "lowercase")]
 pub enum ValidationStatus {
     New,
     /// A status another service wrote (this one writes only `new`), kept as written.
+    #[serde(untagged)]
     Other(String),
-}
-
-impl From<String> for SessionStatus {
-    fn from(s: String) -> Self {
-        if s == "active" { Self::Active } else { Self::Other(s) }
-    }
-}
-
-impl From<SessionStatus> for String {
-    fn from(s: SessionStatus) -> Self {
-        match s {
-            SessionStatus::Active => "active".to_owned(),
-            SessionStatus::Other(s) => s,
-        }
-    }
-}
-
-impl From<String> for ValidationStatus {
-    fn from(s: String) -> Self {
-        if s == "new" { Self::New } else { Self::Other(s) }
-    }
-}
-
-impl From<ValidationStatus> for String {
-    fn from(s: ValidationStatus) -> Self {
-        match s {
-            ValidationStatus::New => "new".to_owned(),
-            ValidationStatus::Other(s) => s,
-        }
-    }
 }
 
 /// What one request creates: a session and the validation that drives it, written together.
