@@ -180,26 +180,20 @@ impl<T> Keyring<T> {
         self.keys()
     }
 
-    /// Whether the view held was read less than `age` ago.
-    fn read_within(&self, age: Duration) -> bool {
+    /// When the view held was read; `None` when nothing is held.
+    fn read_at(&self) -> Option<SystemTime> {
         let held = self.held.read().unwrap_or_else(|e| e.into_inner());
-        held.as_ref()
-            .is_some_and(|h| h.read_at.elapsed().is_ok_and(|a| a < age))
+        held.as_ref().map(|h| h.read_at)
     }
 
     fn past_bound(&self) -> bool {
-        if self.source.is_none() {
+        // Nothing held: the background task retries every `RETRY_AFTER`.
+        let (Some(_), Some(read_at)) = (&self.source, self.read_at()) else {
             return false;
-        }
-        let bound = self.settings.refresh_every.saturating_add(RETRY_AFTER);
-        let older = |at: SystemTime| at.elapsed().map_or(true, |age| age > bound);
-        let read_at = match &*self.held.read().unwrap_or_else(|e| e.into_inner()) {
-            Some(held) => held.read_at,
-            // Nothing held: the background task retries every `RETRY_AFTER`.
-            None => return false,
         };
         let failed_at = *self.failed_at.lock().unwrap_or_else(|e| e.into_inner());
-        older(read_at) && failed_at.is_none_or(|at| at.elapsed().map_or(true, |age| age > RETRY_AFTER))
+        !within(read_at, self.settings.refresh_every.saturating_add(RETRY_AFTER))
+            && !failed_at.is_some_and(|at| within(at, RETRY_AFTER))
     }
 
     /// The keys as held now.
@@ -248,7 +242,10 @@ impl<T> Keyring<T> {
     /// due too).
     async fn reread(&self) -> Result<(), KeyError> {
         let _one_at_a_time = self.reading.lock().await;
-        if self.read_within(RETRY_AFTER.min(self.settings.refresh_every / 2)) {
+        if self
+            .read_at()
+            .is_some_and(|at| within(at, RETRY_AFTER.min(self.settings.refresh_every / 2)))
+        {
             return Ok(());
         }
         self.reread_locked().await
@@ -267,4 +264,9 @@ impl<T> Keyring<T> {
             }
         }
     }
+}
+
+/// Whether `at` is less than `age` ago by the wall clock (a clock set back: not).
+fn within(at: SystemTime, age: Duration) -> bool {
+    at.elapsed().is_ok_and(|a| a < age)
 }
