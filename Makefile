@@ -55,14 +55,15 @@ audit: ## cargo audit of both lock files, offline, against the RustSec snapshot 
 	[ -d "$$db/crates" ] || { echo "audit: no RustSec advisory database at $$db: set ADVISORY_DB to a clone of rustsec/advisory-db, or run plain \`cargo audit\` online" >&2; exit 1; }; \
 	WITH_CI_TOOLS=1 scripts/bootstrap.sh; \
 	[ ! -f "$$db/SNAPSHOT.txt" ] || echo "audit: $$(head -n 1 "$$db/SNAPSHOT.txt")"; \
-	status=0; for lock in Cargo.lock fuzz/Cargo.lock; do \
+	status=0; for lock in Cargo.lock tests/fuzz/Cargo.lock; do \
 	  echo "== cargo audit $$lock"; .venv/bin/cargo-audit audit --db "$$db" --no-fetch --stale --no-yanked --file "$$lock" || status=1; \
 	done; exit $$status
 
 fuzz: ## The cargo-fuzz target over raw bodies and headers: 10 minutes (FUZZ_SECONDS=60 FUZZ_DEV=1: CI's short run).
 	@command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
-	mkdir -p fuzz/corpus/check_request
-	cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run $(if $(filter 1,$(FUZZ_DEV)),--dev) check_request corpus/check_request seeds/check_request -- \
+	mkdir -p tests/fuzz/corpus/check_request
+	RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir tests/fuzz $(if $(filter 1,$(FUZZ_DEV)),--dev) check_request \
+	  tests/fuzz/corpus/check_request tests/fuzz/seeds/check_request -- \
 	  -max_total_time=$(or $(FUZZ_SECONDS),600) -print_final_stats=1
 
 schemathesis: ## schemathesis against the function served locally (cargo lambda watch + moto).
